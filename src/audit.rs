@@ -1,0 +1,63 @@
+//! The append-only audit log. Callers record inside the transaction of the change itself, so a
+//! change and its audit row land together or not at all.
+
+use diesel::prelude::*;
+use serde_json::Value;
+
+use crate::db::ids::{PracticeId, UserId};
+use crate::db::schema::audit_log;
+
+/// Who made a change: a signed-in user, or a named system path (an import, the demo seed).
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub user: Option<UserId>,
+    pub name: String,
+}
+
+impl Actor {
+    pub fn system(name: &str) -> Self {
+        Actor {
+            user: None,
+            name: name.to_owned(),
+        }
+    }
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = audit_log)]
+struct NewAuditRow<'a> {
+    practice_id: Option<PracticeId>,
+    user_id: Option<UserId>,
+    actor: &'a str,
+    action: &'a str,
+    entity: &'a str,
+    entity_id: Option<i64>,
+    before: Option<Value>,
+    after: Option<Value>,
+}
+
+/// One change: what was done to which entity, with its state before and after.
+pub struct Change<'a> {
+    pub practice: Option<PracticeId>,
+    pub action: &'a str,
+    pub entity: &'a str,
+    pub entity_id: Option<i64>,
+    pub before: Option<Value>,
+    pub after: Option<Value>,
+}
+
+pub fn record(conn: &mut PgConnection, actor: &Actor, change: Change<'_>) -> QueryResult<()> {
+    diesel::insert_into(audit_log::table)
+        .values(NewAuditRow {
+            practice_id: change.practice,
+            user_id: actor.user,
+            actor: &actor.name,
+            action: change.action,
+            entity: change.entity,
+            entity_id: change.entity_id,
+            before: change.before,
+            after: change.after,
+        })
+        .execute(conn)?;
+    Ok(())
+}

@@ -1,0 +1,6 @@
+//! The domain: GP Connect codes, bookability rules and the query module that decides which
+//! slots a consumer sees.
+
+pub mod codes;
+pub mod query;
+pub mod rules;

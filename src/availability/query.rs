@@ -1,0 +1,604 @@
+//! The query module: the only place that decides which slots a GP Connect consumer sees.
+//!
+//! [`free_slots`] answers "which free slots may organisation O of type T book at practice P
+//! between A and B?" in one SQL round trip; [`explain`] and [`explain_between`] answer "why is
+//! this slot not visible to that consumer?" from the same rules, so the two can't disagree.
+//!
+//! # The rules
+//! A slot is returned when every one of these holds (each failing rule is a [`HiddenReason`]):
+//! 1. its status is `free`;
+//! 2. it is GP Connect bookable (its own setting, else its schedule's);
+//! 3. its delivery channel is not `Visit` (GP Connect 1.2.7, #826);
+//! 4. its schedule has a practitioner role and the slot has a slot type (both are required in
+//!    a GP Connect slot search response);
+//! 5. it matches the consumer (table below);
+//! 6. it lies wholly inside the search window: `start >= window.start` and `end <= window.end`.
+//!
+//! # Consumer matching
+//! GP Connect 1.2.7 slot search (`searchFilter` with GPConnect-OrganisationType-1 and
+//! ods-organization-code), as digested in `shared/spec/slot-availability-1.2.7.md`:
+//!
+//! | consumer sends | slot returned when                                                           |
+//! |----------------|------------------------------------------------------------------------------|
+//! | nothing        | the slot has neither an organisation-type nor an ODS-code restriction        |
+//! | type T only    | no ODS restriction, and (no type restriction, or T among the types)          |
+//! | ODS O only     | no type restriction, and (no ODS restriction, or O among the codes)          |
+//! | T and O        | (no type restriction or T among them) and (no ODS restriction or O among them) |
+//!
+//! All four rows are one rule applied to each kind of restriction separately: a restriction of a
+//! kind is passed only by a consumer that sent a matching value of that kind. An organisation
+//! type bookable doesn't know (say `oncology`) passes no type restriction, and so sees only
+//! slots without one; it is not an error.
+//!
+//! # Windows
+//! The window is an instant range. Its length is limited in Europe/London local days (at most
+//! 14), so a window across a clock change is neither refused for its extra hour nor granted one.
+
+use std::collections::BTreeMap;
+use std::sync::LazyLock;
+
+use chrono::{DateTime, Days, NaiveDate, TimeZone, Utc};
+use chrono_tz::Europe::London;
+use diesel::prelude::*;
+use diesel::sql_types::{Array, BigInt, Nullable, Text, Timestamptz};
+use serde::Serialize;
+
+use super::codes::{DeliveryChannel, OdsCode};
+use crate::db::ids::{LocationId, PracticeId, PractitionerId, ScheduleId, SlotId};
+
+/// The organisation asking, as its GP Connect `searchFilter` values describe it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Consumer {
+    /// A GPConnect-OrganisationType-1 code, as sent (unknown codes simply match no restriction).
+    pub org_type: Option<String>,
+    pub ods_code: Option<OdsCode>,
+}
+
+impl Consumer {
+    pub fn new(org_type: Option<&str>, ods_code: Option<OdsCode>) -> Self {
+        Consumer {
+            org_type: org_type.map(str::to_owned),
+            ods_code,
+        }
+    }
+}
+
+/// A search window: an instant range of at most 14 Europe/London local days.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SearchWindow {
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WindowError {
+    #[error("the end of the search window is before its start")]
+    Negative,
+    #[error("the search window is longer than {max} days (counted in UK local time)", max = SearchWindow::MAX_LOCAL_DAYS)]
+    TooLong,
+}
+
+impl SearchWindow {
+    pub const MAX_LOCAL_DAYS: i64 = 14;
+
+    pub fn new(start: DateTime<Utc>, end: DateTime<Utc>) -> Result<Self, WindowError> {
+        if end < start {
+            return Err(WindowError::Negative);
+        }
+        let local_span =
+            end.with_timezone(&London).naive_local() - start.with_timezone(&London).naive_local();
+        if local_span > chrono::TimeDelta::days(Self::MAX_LOCAL_DAYS) {
+            return Err(WindowError::TooLong);
+        }
+        Ok(SearchWindow { start, end })
+    }
+
+    /// From local midnight at the start of `first` to local midnight after `last`.
+    pub fn local_days(first: NaiveDate, last: NaiveDate) -> Result<Self, WindowError> {
+        let after_last = last
+            .checked_add_days(Days::new(1))
+            .ok_or(WindowError::TooLong)?;
+        SearchWindow::new(local_midnight(first), local_midnight(after_last))
+    }
+
+    pub fn start(&self) -> DateTime<Utc> {
+        self.start
+    }
+
+    pub fn end(&self) -> DateTime<Utc> {
+        self.end
+    }
+}
+
+/// The instant a local day starts in Europe/London (midnight always exists there: the clocks
+/// change at 01:00 GMT).
+pub fn local_midnight(day: NaiveDate) -> DateTime<Utc> {
+    London
+        .from_local_datetime(&day.and_hms_opt(0, 0, 0).expect("midnight exists"))
+        .earliest()
+        .expect("midnight exists in Europe/London")
+        .with_timezone(&Utc)
+}
+
+/// Why a slot is not visible to a consumer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum HiddenReason {
+    Busy,
+    NotBookable,
+    Visit,
+    NoPractitionerRole,
+    NoSlotType,
+    OrganisationTypeRestricted,
+    OdsCodeRestricted,
+    OutsideWindow,
+}
+
+impl HiddenReason {
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Busy => "busy",
+            Self::NotBookable => "not-bookable",
+            Self::Visit => "visit",
+            Self::NoPractitionerRole => "no-practitioner-role",
+            Self::NoSlotType => "no-slot-type",
+            Self::OrganisationTypeRestricted => "organisation-type-restricted",
+            Self::OdsCodeRestricted => "ods-code-restricted",
+            Self::OutsideWindow => "outside-window",
+        }
+    }
+
+    fn from_code(code: &str) -> Option<Self> {
+        RULES
+            .iter()
+            .map(|r| r.reason)
+            .chain([Self::OutsideWindow])
+            .find(|r| r.code() == code)
+    }
+
+    /// A sentence for a practice manager.
+    pub fn message(self) -> &'static str {
+        match self {
+            Self::Busy => "It is already booked (busy).",
+            Self::NotBookable => "It is not marked as GP Connect bookable.",
+            Self::Visit => "It is a home visit (Visit), which GP Connect never offers for booking.",
+            Self::NoPractitionerRole => {
+                "Its schedule has no practitioner role, which GP Connect requires."
+            }
+            Self::NoSlotType => "It has no slot type, which GP Connect requires.",
+            Self::OrganisationTypeRestricted => {
+                "It is restricted to organisation types this consumer is not one of."
+            }
+            Self::OdsCodeRestricted => {
+                "It is restricted to named organisations (ODS codes) that don't include this consumer."
+            }
+            Self::OutsideWindow => "It does not lie wholly inside the search window.",
+        }
+    }
+}
+
+/// One visibility rule: the reason, and the SQL condition (over `e`, a `slot_effective` row)
+/// under which it hides the slot. `{T}` and `{O}` stand for the consumer's organisation type
+/// and ODS code parameters.
+struct Rule {
+    reason: HiddenReason,
+    hidden_when: &'static str,
+}
+
+const RULES: &[Rule] = &[
+    Rule {
+        reason: HiddenReason::Busy,
+        hidden_when: "e.status <> 'free'",
+    },
+    Rule {
+        reason: HiddenReason::NotBookable,
+        hidden_when: "NOT e.gpc_bookable",
+    },
+    Rule {
+        reason: HiddenReason::Visit,
+        hidden_when: "e.delivery_channel IS NOT DISTINCT FROM 'Visit'",
+    },
+    Rule {
+        reason: HiddenReason::NoPractitionerRole,
+        hidden_when: "e.practitioner_role IS NULL",
+    },
+    Rule {
+        reason: HiddenReason::NoSlotType,
+        hidden_when: "COALESCE(btrim(e.slot_type), '') = ''",
+    },
+    Rule {
+        reason: HiddenReason::OrganisationTypeRestricted,
+        hidden_when: "cardinality(e.bookable_org_types) > 0 \
+                      AND NOT COALESCE({T} = ANY(e.bookable_org_types), false)",
+    },
+    Rule {
+        reason: HiddenReason::OdsCodeRestricted,
+        hidden_when: "cardinality(e.bookable_ods_codes) > 0 \
+                      AND NOT COALESCE({O} = ANY(e.bookable_ods_codes), false)",
+    },
+];
+
+fn bind_consumer_placeholders(sql: &str) -> String {
+    sql.replace("{T}", "$4").replace("{O}", "$5")
+}
+
+/// `$1` practice, `$2`/`$3` window, `$4` organisation type, `$5` ODS code.
+static SEARCH_SQL: LazyLock<String> = LazyLock::new(|| {
+    let visible = RULES
+        .iter()
+        .map(|r| format!("AND NOT ({})", r.hidden_when))
+        .collect::<Vec<_>>()
+        .join("\n  ");
+    bind_consumer_placeholders(&format!(
+        "SELECT e.id, e.schedule_id, e.start_at, e.end_at, e.slot_type, e.delivery_channel,
+                e.schedule_type, e.practitioner_role, e.location_id, e.practitioner_id,
+                l.name AS location_name, l.address_lines, l.postcode, l.phone,
+                p.family_name, p.given_name, p.prefix, p.sds_user_id, p.sds_role_profile_id, p.gender
+         FROM slot_effective e
+         JOIN locations l ON l.id = e.location_id
+         LEFT JOIN practitioners p ON p.id = e.practitioner_id
+         WHERE e.practice_id = $1 AND e.start_at >= $2 AND e.start_at < $3 AND e.end_at <= $3
+           {visible}
+         ORDER BY e.start_at, e.id"
+    ))
+});
+
+/// `$1` practice, `$2`/`$3` window (nullable), `$4`/`$5` consumer, `$6` one slot (nullable),
+/// `$7`/`$8` slots starting in [from, to) (nullable).
+static EXPLAIN_SQL: LazyLock<String> = LazyLock::new(|| {
+    let reasons = RULES
+        .iter()
+        .map(|r| format!("CASE WHEN {} THEN '{}' END", r.hidden_when, r.reason.code()))
+        .chain([format!(
+            "CASE WHEN $2 IS NOT NULL AND NOT (e.start_at >= $2 AND e.end_at <= $3) THEN '{}' END",
+            HiddenReason::OutsideWindow.code()
+        )])
+        .collect::<Vec<_>>()
+        .join(",\n ");
+    bind_consumer_placeholders(&format!(
+        "SELECT e.id, array_remove(ARRAY[{reasons}], NULL) AS reasons,
+                e.bookable_org_types, e.bookable_ods_codes
+         FROM slot_effective e
+         WHERE e.practice_id = $1
+           AND ($6 IS NULL OR e.id = $6)
+           AND ($7 IS NULL OR (e.start_at >= $7 AND e.start_at < $8))
+         ORDER BY e.start_at, e.id"
+    ))
+});
+
+/// A free slot a consumer may book.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FreeSlot {
+    pub id: SlotId,
+    pub schedule_id: ScheduleId,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    pub slot_type: String,
+    pub delivery_channel: Option<DeliveryChannel>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ScheduleSummary {
+    pub id: ScheduleId,
+    /// Schedule.serviceCategory.text: the session name.
+    pub schedule_type: Option<String>,
+    /// SDS job role code.
+    pub practitioner_role: String,
+    pub location_id: LocationId,
+    pub practitioner_id: Option<PractitionerId>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LocationSummary {
+    pub id: LocationId,
+    pub name: String,
+    pub address_lines: Vec<String>,
+    pub postcode: Option<String>,
+    pub phone: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PractitionerSummary {
+    pub id: PractitionerId,
+    pub family_name: String,
+    pub given_name: Option<String>,
+    pub prefix: Option<String>,
+    pub sds_user_id: Option<String>,
+    pub sds_role_profile_id: Option<String>,
+    pub gender: Option<String>,
+}
+
+/// Everything a GP Connect slot search response needs: the slots in start order, and each
+/// schedule, location and practitioner they refer to, once, in order of first appearance.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct SlotSearchResult {
+    pub slots: Vec<FreeSlot>,
+    pub schedules: Vec<ScheduleSummary>,
+    pub locations: Vec<LocationSummary>,
+    pub practitioners: Vec<PractitionerSummary>,
+}
+
+impl SlotSearchResult {
+    pub fn slot_ids(&self) -> Vec<SlotId> {
+        self.slots.iter().map(|s| s.id).collect()
+    }
+}
+
+#[derive(QueryableByName)]
+struct SearchRow {
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+    #[diesel(sql_type = BigInt)]
+    schedule_id: i64,
+    #[diesel(sql_type = Timestamptz)]
+    start_at: DateTime<Utc>,
+    #[diesel(sql_type = Timestamptz)]
+    end_at: DateTime<Utc>,
+    #[diesel(sql_type = Text)]
+    slot_type: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    delivery_channel: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    schedule_type: Option<String>,
+    #[diesel(sql_type = Text)]
+    practitioner_role: String,
+    #[diesel(sql_type = BigInt)]
+    location_id: i64,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    practitioner_id: Option<i64>,
+    #[diesel(sql_type = Text)]
+    location_name: String,
+    #[diesel(sql_type = Array<Text>)]
+    address_lines: Vec<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    postcode: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    phone: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    family_name: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    given_name: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    prefix: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    sds_user_id: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    sds_role_profile_id: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    gender: Option<String>,
+}
+
+fn consumer_binds(consumer: &Consumer) -> (Option<&str>, Option<&str>) {
+    (
+        consumer.org_type.as_deref(),
+        consumer.ods_code.as_ref().map(OdsCode::as_str),
+    )
+}
+
+fn parse_channel(code: Option<String>) -> QueryResult<Option<DeliveryChannel>> {
+    code.map(|c| DeliveryChannel::parse(&c))
+        .transpose()
+        .map_err(|e| diesel::result::Error::DeserializationError(Box::new(e)))
+}
+
+/// The free slots of `practice` inside `window` that `consumer` may book, in one SQL query.
+pub fn free_slots(
+    conn: &mut PgConnection,
+    practice: PracticeId,
+    window: &SearchWindow,
+    consumer: &Consumer,
+) -> QueryResult<SlotSearchResult> {
+    let (org_type, ods_code) = consumer_binds(consumer);
+    let rows: Vec<SearchRow> = diesel::sql_query(SEARCH_SQL.as_str())
+        .bind::<BigInt, _>(practice.0)
+        .bind::<Timestamptz, _>(window.start)
+        .bind::<Timestamptz, _>(window.end)
+        .bind::<Nullable<Text>, _>(org_type)
+        .bind::<Nullable<Text>, _>(ods_code)
+        .load(conn)?;
+
+    let mut result = SlotSearchResult {
+        slots: Vec::with_capacity(rows.len()),
+        ..Default::default()
+    };
+    let mut schedules = BTreeMap::new();
+    let mut locations = BTreeMap::new();
+    let mut practitioners = BTreeMap::new();
+    for row in rows {
+        result.slots.push(FreeSlot {
+            id: SlotId(row.id),
+            schedule_id: ScheduleId(row.schedule_id),
+            start: row.start_at,
+            end: row.end_at,
+            slot_type: row.slot_type,
+            delivery_channel: parse_channel(row.delivery_channel)?,
+        });
+        if schedules.insert(row.schedule_id, ()).is_none() {
+            result.schedules.push(ScheduleSummary {
+                id: ScheduleId(row.schedule_id),
+                schedule_type: row.schedule_type,
+                practitioner_role: row.practitioner_role,
+                location_id: LocationId(row.location_id),
+                practitioner_id: row.practitioner_id.map(PractitionerId),
+            });
+        }
+        if locations.insert(row.location_id, ()).is_none() {
+            result.locations.push(LocationSummary {
+                id: LocationId(row.location_id),
+                name: row.location_name,
+                address_lines: row.address_lines,
+                postcode: row.postcode,
+                phone: row.phone,
+            });
+        }
+        if let (Some(id), Some(family_name)) = (row.practitioner_id, row.family_name) {
+            if practitioners.insert(id, ()).is_none() {
+                result.practitioners.push(PractitionerSummary {
+                    id: PractitionerId(id),
+                    family_name,
+                    given_name: row.given_name,
+                    prefix: row.prefix,
+                    sds_user_id: row.sds_user_id,
+                    sds_role_profile_id: row.sds_role_profile_id,
+                    gender: row.gender,
+                });
+            }
+        }
+    }
+    Ok(result)
+}
+
+/// Whether a slot is visible to a consumer, and if not, why; with the restrictions in force,
+/// so a message can name them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SlotExposure {
+    pub slot_id: SlotId,
+    /// Empty when the consumer would see the slot.
+    pub reasons: Vec<HiddenReason>,
+    pub org_types: Vec<String>,
+    pub ods_codes: Vec<String>,
+}
+
+impl SlotExposure {
+    pub fn visible(&self) -> bool {
+        self.reasons.is_empty()
+    }
+}
+
+#[derive(QueryableByName)]
+struct ExplainRow {
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+    #[diesel(sql_type = Array<Text>)]
+    reasons: Vec<String>,
+    #[diesel(sql_type = Array<Text>)]
+    bookable_org_types: Vec<String>,
+    #[diesel(sql_type = Array<Text>)]
+    bookable_ods_codes: Vec<String>,
+}
+
+fn explain_query(
+    conn: &mut PgConnection,
+    practice: PracticeId,
+    consumer: &Consumer,
+    window: Option<&SearchWindow>,
+    slot: Option<SlotId>,
+    starting_between: Option<(DateTime<Utc>, DateTime<Utc>)>,
+) -> QueryResult<Vec<SlotExposure>> {
+    let (org_type, ods_code) = consumer_binds(consumer);
+    let rows: Vec<ExplainRow> = diesel::sql_query(EXPLAIN_SQL.as_str())
+        .bind::<BigInt, _>(practice.0)
+        .bind::<Nullable<Timestamptz>, _>(window.map(|w| w.start))
+        .bind::<Nullable<Timestamptz>, _>(window.map(|w| w.end))
+        .bind::<Nullable<Text>, _>(org_type)
+        .bind::<Nullable<Text>, _>(ods_code)
+        .bind::<Nullable<BigInt>, _>(slot.map(|s| s.0))
+        .bind::<Nullable<Timestamptz>, _>(starting_between.map(|r| r.0))
+        .bind::<Nullable<Timestamptz>, _>(starting_between.map(|r| r.1))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|row| SlotExposure {
+            slot_id: SlotId(row.id),
+            reasons: row
+                .reasons
+                .iter()
+                .filter_map(|c| HiddenReason::from_code(c))
+                .collect(),
+            org_types: row.bookable_org_types,
+            ods_codes: row.bookable_ods_codes,
+        })
+        .collect())
+}
+
+/// Why `slot` of `practice` is (or isn't) visible to `consumer`, optionally within a search
+/// window. `None` when the practice has no such slot.
+pub fn explain(
+    conn: &mut PgConnection,
+    practice: PracticeId,
+    slot: SlotId,
+    consumer: &Consumer,
+    window: Option<&SearchWindow>,
+) -> QueryResult<Option<SlotExposure>> {
+    Ok(explain_query(conn, practice, consumer, window, Some(slot), None)?.pop())
+}
+
+/// The exposure of every slot of `practice` starting in [from, to), for `consumer`, in start
+/// order: the week view and the reports use it to say why a slot is hidden.
+pub fn explain_between(
+    conn: &mut PgConnection,
+    practice: PracticeId,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    consumer: &Consumer,
+) -> QueryResult<Vec<SlotExposure>> {
+    explain_query(conn, practice, consumer, None, None, Some((from, to)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn london(y: i32, m: u32, d: u32, h: u32) -> DateTime<Utc> {
+        London
+            .with_ymd_and_hms(y, m, d, h, 0, 0)
+            .single()
+            .unwrap()
+            .with_timezone(&Utc)
+    }
+
+    #[test]
+    fn fourteen_local_days_are_accepted_across_both_clock_changes() {
+        let spring = |d| NaiveDate::from_ymd_opt(2026, 3, d).unwrap();
+        let w = SearchWindow::local_days(spring(23), NaiveDate::from_ymd_opt(2026, 4, 5).unwrap());
+        assert!(
+            w.is_ok(),
+            "spring window of 14 local days (13 d 23 h) is accepted"
+        );
+        let autumn = SearchWindow::local_days(
+            NaiveDate::from_ymd_opt(2026, 10, 19).unwrap(),
+            NaiveDate::from_ymd_opt(2026, 11, 1).unwrap(),
+        );
+        assert!(
+            autumn.is_ok(),
+            "autumn window of 14 local days (14 d 1 h) is accepted"
+        );
+        let fifteen = SearchWindow::local_days(
+            NaiveDate::from_ymd_opt(2026, 10, 19).unwrap(),
+            NaiveDate::from_ymd_opt(2026, 11, 2).unwrap(),
+        );
+        assert_eq!(fifteen, Err(WindowError::TooLong));
+    }
+
+    #[test]
+    fn negative_windows_are_refused_and_empty_ones_allowed() {
+        let t = london(2026, 6, 1, 9);
+        assert_eq!(
+            SearchWindow::new(t, t - chrono::TimeDelta::seconds(1)),
+            Err(WindowError::Negative)
+        );
+        assert!(SearchWindow::new(t, t).is_ok());
+    }
+
+    #[test]
+    fn local_days_start_at_local_midnight() {
+        let w = SearchWindow::local_days(
+            NaiveDate::from_ymd_opt(2026, 7, 1).unwrap(),
+            NaiveDate::from_ymd_opt(2026, 7, 1).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(w.start().to_rfc3339(), "2026-06-30T23:00:00+00:00");
+        assert_eq!(w.end().to_rfc3339(), "2026-07-01T23:00:00+00:00");
+    }
+
+    #[test]
+    fn every_reason_code_round_trips() {
+        for r in RULES
+            .iter()
+            .map(|r| r.reason)
+            .chain([HiddenReason::OutsideWindow])
+        {
+            assert_eq!(HiddenReason::from_code(r.code()), Some(r));
+        }
+    }
+}

@@ -1,0 +1,28 @@
+//! Database access: the connection pool, embedded migrations, the schema and the private
+//! PostgreSQL that bookable starts for itself when `DATABASE_URL` is unset.
+
+pub mod ids;
+pub mod pg_local;
+pub mod schema;
+
+use diesel::PgConnection;
+use diesel::r2d2::{ConnectionManager, Pool, PooledConnection};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
+
+pub type DbPool = Pool<ConnectionManager<PgConnection>>;
+pub type DbConn = PooledConnection<ConnectionManager<PgConnection>>;
+
+pub fn pool(url: &str, max_size: u32) -> Result<DbPool, diesel::r2d2::PoolError> {
+    Pool::builder()
+        .max_size(max_size)
+        .build(ConnectionManager::<PgConnection>::new(url))
+}
+
+/// Applies every pending migration; migrations are the only way the schema changes.
+pub fn migrate(conn: &mut PgConnection) -> anyhow::Result<()> {
+    conn.run_pending_migrations(MIGRATIONS)
+        .map_err(|e| anyhow::anyhow!("migrations failed: {e}"))?;
+    Ok(())
+}

@@ -1,0 +1,126 @@
+// Diesel table definitions, matching migrations/ (a test compares them with the migrated database).
+
+diesel::table! {
+    practices (id) {
+        id -> Int8,
+        ods_code -> Text,
+        name -> Text,
+        list_size -> Int4,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    locations (id) {
+        id -> Int8,
+        practice_id -> Int8,
+        external_id -> Text,
+        name -> Text,
+        address_lines -> Array<Text>,
+        postcode -> Nullable<Text>,
+        phone -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    practitioners (id) {
+        id -> Int8,
+        practice_id -> Int8,
+        external_id -> Text,
+        family_name -> Text,
+        given_name -> Nullable<Text>,
+        prefix -> Nullable<Text>,
+        sds_user_id -> Nullable<Text>,
+        sds_role_profile_id -> Nullable<Text>,
+        gender -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    schedules (id) {
+        id -> Int8,
+        practice_id -> Int8,
+        external_id -> Text,
+        location_id -> Int8,
+        practitioner_id -> Nullable<Int8>,
+        schedule_type -> Nullable<Text>,
+        practitioner_role -> Nullable<Text>,
+        delivery_channel -> Nullable<Text>,
+        gpc_bookable -> Bool,
+        bookable_org_types -> Array<Text>,
+        bookable_ods_codes -> Array<Text>,
+        version -> Int4,
+    }
+}
+
+diesel::table! {
+    slots (id) {
+        id -> Int8,
+        practice_id -> Int8,
+        schedule_id -> Int8,
+        external_id -> Text,
+        start_at -> Timestamptz,
+        end_at -> Timestamptz,
+        status -> Text,
+        slot_type -> Nullable<Text>,
+        delivery_channel -> Nullable<Text>,
+        gpc_bookable -> Nullable<Bool>,
+        bookable_org_types -> Array<Text>,
+        bookable_ods_codes -> Array<Text>,
+        version -> Int4,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> Int8,
+        username -> Text,
+        display_name -> Text,
+        password_hash -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    user_practices (user_id, practice_id) {
+        user_id -> Int8,
+        practice_id -> Int8,
+        role -> Text,
+    }
+}
+
+diesel::table! {
+    audit_log (id) {
+        id -> Int8,
+        at -> Timestamptz,
+        practice_id -> Nullable<Int8>,
+        user_id -> Nullable<Int8>,
+        actor -> Text,
+        action -> Text,
+        entity -> Text,
+        entity_id -> Nullable<Int8>,
+        before -> Nullable<Jsonb>,
+        after -> Nullable<Jsonb>,
+    }
+}
+
+diesel::joinable!(locations -> practices (practice_id));
+diesel::joinable!(practitioners -> practices (practice_id));
+diesel::joinable!(schedules -> practices (practice_id));
+diesel::joinable!(schedules -> locations (location_id));
+diesel::joinable!(schedules -> practitioners (practitioner_id));
+diesel::joinable!(slots -> schedules (schedule_id));
+diesel::joinable!(user_practices -> users (user_id));
+diesel::joinable!(user_practices -> practices (practice_id));
+diesel::joinable!(audit_log -> practices (practice_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    practices,
+    locations,
+    practitioners,
+    schedules,
+    slots,
+    users,
+    user_practices,
+    audit_log,
+);

@@ -1,0 +1,10 @@
+//! bookable: GP Connect slot availability management for a GP practice provider system.
+
+pub mod audit;
+pub mod availability;
+pub mod db;
+pub mod demo;
+pub mod ingest;
+pub mod practice;
+pub mod server;
+pub mod users;

@@ -1,0 +1,198 @@
+//! The `bookable` command: serve, migrate, run the demo, and manage practices, users and imports.
+
+use std::io::BufRead;
+use std::net::TcpListener;
+
+use anyhow::{Context, bail};
+use bookable::audit::Actor;
+use bookable::availability::codes::OdsCode;
+use bookable::db::{self, pg_local::LocalPostgres};
+use bookable::server::{self, AppState};
+use bookable::users::{self, Role};
+use bookable::{demo, ingest, practice};
+use clap::{Parser, Subcommand};
+use diesel::{Connection, PgConnection, RunQueryDsl};
+
+#[derive(Parser)]
+#[command(
+    name = "bookable",
+    version,
+    about = "GP Connect slot availability management"
+)]
+struct Cli {
+    /// PostgreSQL URL. When unset, bookable starts a private PostgreSQL of its own for this run.
+    #[arg(long, env = "DATABASE_URL", global = true)]
+    database_url: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the admin UI and the GP Connect API.
+    Serve {
+        #[arg(long, env = "BOOKABLE_BIND", default_value = "127.0.0.1:8080")]
+        bind: String,
+    },
+    /// Apply pending database migrations.
+    Migrate,
+    /// Seed two demo practices with four weeks of slots and a demo manager, then serve.
+    Demo {
+        #[arg(long, env = "BOOKABLE_BIND", default_value = "127.0.0.1:8080")]
+        bind: String,
+    },
+    /// Manage practices.
+    #[command(subcommand)]
+    Practice(PracticeCommand),
+    /// Manage users of the admin UI.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Import a practice's schedules and slots from a JSON document (see README).
+    Import { file: std::path::PathBuf },
+}
+
+#[derive(Subcommand)]
+enum PracticeCommand {
+    /// Create a practice, or update its name and list size.
+    Add {
+        #[arg(long)]
+        ods: String,
+        #[arg(long)]
+        name: String,
+        /// Registered patients, for the NHS 111 direct booking minimum.
+        #[arg(long, default_value_t = 0)]
+        list_size: i32,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create a user (password from BOOKABLE_PASSWORD, else the first line of standard input).
+    Add {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        display_name: String,
+        /// A practice and role, as ODS:role (viewer, manager or admin); repeatable.
+        #[arg(long = "practice", required = true)]
+        practices: Vec<String>,
+    },
+}
+
+/// The database to use: DATABASE_URL's, or a private cluster that lives as long as the guard.
+fn database(url: Option<String>) -> anyhow::Result<(String, Option<LocalPostgres>)> {
+    if let Some(url) = url {
+        return Ok((url, None));
+    }
+    let pg =
+        LocalPostgres::start().context("starting a private PostgreSQL (DATABASE_URL is unset)")?;
+    let mut admin = PgConnection::establish(&pg.url("postgres"))?;
+    diesel::sql_query("CREATE DATABASE bookable").execute(&mut admin)?;
+    eprintln!("Started a private PostgreSQL in {}", pg.dir().display());
+    Ok((pg.url("bookable"), Some(pg)))
+}
+
+fn migrated(url: &str) -> anyhow::Result<PgConnection> {
+    let mut conn = PgConnection::establish(url).with_context(|| "connecting to PostgreSQL")?;
+    db::migrate(&mut conn)?;
+    Ok(conn)
+}
+
+async fn serve(url: &str, bind: &str) -> anyhow::Result<()> {
+    let pool = db::pool(url, 16)?;
+    let listener = TcpListener::bind(bind).with_context(|| format!("binding {bind}"))?;
+    server::run(listener, AppState { pool })?.await?;
+    Ok(())
+}
+
+#[actix_web::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,diesel=warn".into()),
+        )
+        .init();
+    let cli = Cli::parse();
+    let (url, _private_pg) = database(cli.database_url)?;
+    let actor = Actor::system("command line");
+    match cli.command {
+        Command::Migrate => {
+            migrated(&url)?;
+            println!("Migrations applied.");
+        }
+        Command::Serve { bind } => {
+            migrated(&url)?;
+            println!("bookable listening on http://{bind}/");
+            serve(&url, &bind).await?;
+        }
+        Command::Demo { bind } => {
+            let mut conn = migrated(&url)?;
+            let today = chrono::Utc::now()
+                .with_timezone(&chrono_tz::Europe::London)
+                .date_naive();
+            demo::seed(&mut conn, today)?;
+            println!("bookable demo on http://{bind}/");
+            println!(
+                "  sign in as {} with password {}",
+                demo::DEMO_USER,
+                demo::DEMO_PASSWORD
+            );
+            println!("  practices A20047 and B82617, four weeks of slots from {today}");
+            serve(&url, &bind).await?;
+        }
+        Command::Practice(PracticeCommand::Add {
+            ods,
+            name,
+            list_size,
+        }) => {
+            let mut conn = migrated(&url)?;
+            let p = practice::upsert(&mut conn, &actor, &OdsCode::parse(&ods)?, &name, list_size)?;
+            println!("Practice {} ({}) saved.", p.ods_code, p.name);
+        }
+        Command::User(UserCommand::Add {
+            username,
+            display_name,
+            practices,
+        }) => {
+            let mut conn = migrated(&url)?;
+            let mut roles = Vec::new();
+            for spec in &practices {
+                let (ods, role) = spec.split_once(':').context("--practice takes ODS:role")?;
+                let role = Role::parse(role).with_context(|| format!("unknown role '{role}'"))?;
+                let Some(p) = practice::by_ods(&mut conn, &OdsCode::parse(ods)?)? else {
+                    bail!("unknown practice {ods}");
+                };
+                roles.push((p.id, role));
+            }
+            let password = match std::env::var("BOOKABLE_PASSWORD") {
+                Ok(p) => p,
+                Err(_) => std::io::stdin()
+                    .lock()
+                    .lines()
+                    .next()
+                    .context("no password given")??,
+            };
+            users::upsert(
+                &mut conn,
+                &actor,
+                &username,
+                &display_name,
+                &password,
+                &roles,
+            )?;
+            println!("User {username} saved.");
+        }
+        Command::Import { file } => {
+            let mut conn = migrated(&url)?;
+            let json = std::fs::read_to_string(&file)
+                .with_context(|| format!("reading {}", file.display()))?;
+            let summary = ingest::import_json(&mut conn, &actor, &json)?;
+            println!(
+                "Imported {} locations, {} practitioners, {} schedules, {} slots.",
+                summary.locations, summary.practitioners, summary.schedules, summary.slots
+            );
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,68 @@
+//! The HTTP server: shared state, routes and middleware. Each area adds its routes here.
+
+use std::net::TcpListener;
+
+use actix_web::dev::Server;
+use actix_web::{App, HttpResponse, HttpServer, Responder, get, web};
+use askama::Template;
+use askama_web::WebTemplate;
+use diesel::RunQueryDsl;
+
+use crate::db::DbPool;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub pool: DbPool,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "index.html")]
+struct IndexPage;
+
+#[get("/")]
+async fn index() -> impl Responder {
+    IndexPage
+}
+
+/// Liveness and database reachability, for load balancers and the demo's own check.
+#[get("/health")]
+async fn health(state: web::Data<AppState>) -> HttpResponse {
+    let pool = state.pool.clone();
+    let db_ok = web::block(move || {
+        let mut conn = pool.get().ok()?;
+        diesel::sql_query("SELECT 1").execute(&mut conn).ok()
+    })
+    .await
+    .ok()
+    .flatten()
+    .is_some();
+    let body =
+        serde_json::json!({ "status": if db_ok { "ok" } else { "degraded" }, "database": db_ok });
+    if db_ok {
+        HttpResponse::Ok().json(body)
+    } else {
+        HttpResponse::ServiceUnavailable().json(body)
+    }
+}
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(index).service(health);
+}
+
+/// Starts serving on `listener`; the caller awaits the returned server.
+pub fn run(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
+    let data = web::Data::new(state);
+    let server = HttpServer::new(move || {
+        App::new()
+            .wrap(tracing_actix_web::TracingLogger::default())
+            .app_data(data.clone())
+            .configure(configure)
+            .service(actix_files::Files::new(
+                "/static",
+                concat!(env!("CARGO_MANIFEST_DIR"), "/static"),
+            ))
+    })
+    .listen(listener)?
+    .run();
+    Ok(server)
+}

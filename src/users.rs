@@ -1,0 +1,132 @@
+//! Users of the admin UI, their per-practice roles, and argon2id password hashing.
+
+use argon2::password_hash::phc::PasswordHash;
+use argon2::{Argon2, PasswordHasher, PasswordVerifier};
+use diesel::prelude::*;
+use serde::Serialize;
+
+use crate::audit::{self, Actor, Change};
+use crate::db::ids::{PracticeId, UserId};
+use crate::db::schema::{user_practices, users};
+
+/// What a user may do at a practice. Ordered: each role can do what the ones before it can.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Viewer,
+    Manager,
+    Admin,
+}
+
+impl Role {
+    pub fn code(self) -> &'static str {
+        match self {
+            Role::Viewer => "viewer",
+            Role::Manager => "manager",
+            Role::Admin => "admin",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        [Role::Viewer, Role::Manager, Role::Admin]
+            .into_iter()
+            .find(|r| r.code() == s)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum UserError {
+    #[error(
+        "username must be 3 to 64 characters: lower-case letters, digits, '.', '_', '@' or '-'"
+    )]
+    BadUsername,
+    #[error("the password must be at least 12 characters long")]
+    WeakPassword,
+    #[error("password hashing failed: {0}")]
+    Hash(String),
+    #[error(transparent)]
+    Database(#[from] diesel::result::Error),
+}
+
+/// An argon2id hash (the crate's default parameters: m=19456 KiB, t=2, p=1, OWASP's setting).
+pub fn hash_password(password: &str) -> Result<String, UserError> {
+    Argon2::default()
+        .hash_password(password.as_bytes())
+        .map(|h| h.to_string())
+        .map_err(|e| UserError::Hash(e.to_string()))
+}
+
+pub fn verify_password(password: &str, stored: &str) -> bool {
+    PasswordHash::new(stored).is_ok_and(|hash| {
+        Argon2::default()
+            .verify_password(password.as_bytes(), &hash)
+            .is_ok()
+    })
+}
+
+fn valid_username(name: &str) -> bool {
+    (3..=64).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._@-".contains(&b))
+}
+
+/// Creates a user with a role at each given practice, or, when the username exists, resets its
+/// password and adds or changes those roles.
+pub fn upsert(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    username: &str,
+    display_name: &str,
+    password: &str,
+    roles: &[(PracticeId, Role)],
+) -> Result<UserId, UserError> {
+    if !valid_username(username) {
+        return Err(UserError::BadUsername);
+    }
+    if password.chars().count() < 12 {
+        return Err(UserError::WeakPassword);
+    }
+    let hash = hash_password(password)?;
+    Ok(conn.transaction::<_, UserError, _>(|conn| {
+        let id: UserId = diesel::insert_into(users::table)
+            .values((
+                users::username.eq(username),
+                users::display_name.eq(display_name),
+                users::password_hash.eq(&hash),
+            ))
+            .on_conflict(users::username)
+            .do_update()
+            .set((
+                users::display_name.eq(display_name),
+                users::password_hash.eq(&hash),
+            ))
+            .returning(users::id)
+            .get_result(conn)?;
+        for (practice, role) in roles {
+            diesel::insert_into(user_practices::table)
+                .values((
+                    user_practices::user_id.eq(id),
+                    user_practices::practice_id.eq(practice),
+                    user_practices::role.eq(role.code()),
+                ))
+                .on_conflict((user_practices::user_id, user_practices::practice_id))
+                .do_update()
+                .set(user_practices::role.eq(role.code()))
+                .execute(conn)?;
+            audit::record(
+                conn,
+                actor,
+                Change {
+                    practice: Some(*practice),
+                    action: "grant",
+                    entity: "user",
+                    entity_id: Some(id.0),
+                    before: None,
+                    after: Some(serde_json::json!({ "username": username, "role": role })),
+                },
+            )?;
+        }
+        Ok(id)
+    })?)
+}
