@@ -210,7 +210,7 @@ pub fn rota(ods: &str, town: &str, first: NaiveDate, days: u64) -> ImportDocumen
                 let n = offset as u32 * 100 + i;
                 // A realistic book: about a third already booked, the last GP slot of each
                 // morning kept for one neighbouring practice, and a few slots left untyped.
-                let status = if n % 3 == 0 { "busy" } else { "free" };
+                let status = if n.is_multiple_of(3) { "busy" } else { "free" };
                 let bookable = (s.id == "S-GP-AM" && i == s.count - 1).then(|| BookabilityIn {
                     gp_connect: true,
                     org_types: vec![],

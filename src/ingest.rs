@@ -206,12 +206,12 @@ pub fn import(
             if p.family_name.trim().is_empty() {
                 errors.push(format!("{at}: family_name is empty"));
             }
-            if let Some(g) = &p.gender {
-                if !["male", "female", "other", "unknown"].contains(&g.as_str()) {
-                    errors.push(format!(
-                        "{at}: gender '{g}' is not one of male, female, other, unknown"
-                    ));
-                }
+            if let Some(g) = &p.gender
+                && !["male", "female", "other", "unknown"].contains(&g.as_str())
+            {
+                errors.push(format!(
+                    "{at}: gender '{g}' is not one of male, female, other, unknown"
+                ));
             }
         }
         let mut schedule_bookability = Vec::with_capacity(doc.schedules.len());
@@ -221,16 +221,16 @@ pub fn import(
             if !location_ids.contains(s.location.as_str()) {
                 errors.push(format!("{at}: unknown location '{}'", s.location));
             }
-            if let Some(p) = &s.practitioner {
-                if !practitioner_ids.contains(p.as_str()) {
-                    errors.push(format!("{at}: unknown practitioner '{p}'"));
-                }
+            if let Some(p) = &s.practitioner
+                && !practitioner_ids.contains(p.as_str())
+            {
+                errors.push(format!("{at}: unknown practitioner '{p}'"));
             }
             let channel = parse_channel(&mut errors, &at, s.delivery_channel.as_deref());
-            if let Some(role) = &s.practitioner_role {
-                if let Err(e) = PractitionerRole::parse(role) {
-                    errors.push(format!("{at}: {e}"));
-                }
+            if let Some(role) = &s.practitioner_role
+                && let Err(e) = PractitionerRole::parse(role)
+            {
+                errors.push(format!("{at}: {e}"));
             }
             let bookability = s
                 .bookable

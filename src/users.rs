@@ -88,7 +88,7 @@ pub fn upsert(
         return Err(UserError::WeakPassword);
     }
     let hash = hash_password(password)?;
-    Ok(conn.transaction::<_, UserError, _>(|conn| {
+    conn.transaction::<_, UserError, _>(|conn| {
         let id: UserId = diesel::insert_into(users::table)
             .values((
                 users::username.eq(username),
@@ -128,5 +128,5 @@ pub fn upsert(
             )?;
         }
         Ok(id)
-    })?)
+    })
 }

@@ -431,18 +431,18 @@ pub fn free_slots(
                 phone: row.phone,
             });
         }
-        if let (Some(id), Some(family_name)) = (row.practitioner_id, row.family_name) {
-            if practitioners.insert(id, ()).is_none() {
-                result.practitioners.push(PractitionerSummary {
-                    id: PractitionerId(id),
-                    family_name,
-                    given_name: row.given_name,
-                    prefix: row.prefix,
-                    sds_user_id: row.sds_user_id,
-                    sds_role_profile_id: row.sds_role_profile_id,
-                    gender: row.gender,
-                });
-            }
+        if let (Some(id), Some(family_name)) = (row.practitioner_id, row.family_name)
+            && practitioners.insert(id, ()).is_none()
+        {
+            result.practitioners.push(PractitionerSummary {
+                id: PractitionerId(id),
+                family_name,
+                given_name: row.given_name,
+                prefix: row.prefix,
+                sds_user_id: row.sds_user_id,
+                sds_role_profile_id: row.sds_role_profile_id,
+                gender: row.gender,
+            });
         }
     }
     Ok(result)

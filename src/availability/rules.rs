@@ -67,10 +67,10 @@ pub fn check_can_be_bookable(target: &Exposable<'_>) -> Result<(), Refusal> {
     if target.practitioner_role.is_none_or(|r| r.trim().is_empty()) {
         return Err(Refusal::NoPractitionerRole);
     }
-    if let Some(slot_type) = target.slot_type {
-        if slot_type.is_none_or(|t| t.trim().is_empty()) {
-            return Err(Refusal::NoSlotType);
-        }
+    if let Some(slot_type) = target.slot_type
+        && slot_type.is_none_or(|t| t.trim().is_empty())
+    {
+        return Err(Refusal::NoSlotType);
     }
     Ok(())
 }

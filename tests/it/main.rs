@@ -1,0 +1,9 @@
+//! One integration-test binary (zero-to-production's layout): modules share the harness and
+//! link once.
+
+mod fixture;
+mod harness;
+mod ingest;
+mod query;
+mod server;
+mod visit;

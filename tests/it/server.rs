@@ -1,0 +1,29 @@
+//! The server as a whole: it starts, reaches its database and serves its pages.
+
+use crate::harness::spawn_app;
+
+#[actix_web::test]
+async fn health_reports_the_database_reachable() {
+    let app = spawn_app().await;
+    let resp = reqwest::get(app.url("/health")).await.unwrap();
+    assert_eq!(resp.status(), 200);
+    let body: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(
+        body,
+        serde_json::json!({ "status": "ok", "database": true })
+    );
+}
+
+#[actix_web::test]
+async fn each_app_has_a_database_of_its_own() {
+    use diesel::prelude::*;
+    let (one, two) = (spawn_app().await, spawn_app().await);
+    crate::fixture::create_practice(&mut one.conn(), "A20047", 100);
+    let count = |app: &crate::harness::TestApp| {
+        bookable::db::schema::practices::table
+            .count()
+            .get_result::<i64>(&mut app.conn())
+            .unwrap()
+    };
+    assert_eq!((count(&one), count(&two)), (1, 0));
+}
