@@ -101,7 +101,7 @@ fn migrated(url: &str) -> anyhow::Result<PgConnection> {
 async fn serve(url: &str, bind: &str) -> anyhow::Result<()> {
     let pool = db::pool(url, 16)?;
     let listener = TcpListener::bind(bind).with_context(|| format!("binding {bind}"))?;
-    server::run(listener, AppState { pool })?.await?;
+    server::run(listener, AppState::new(pool))?.await?;
     Ok(())
 }
 

@@ -10,9 +10,17 @@ use diesel::RunQueryDsl;
 
 use crate::db::DbPool;
 
+/// What every handler can reach. Each area keeps its own settings in a field of its own, with
+/// defaults fit for tests and the demo, so `AppState::new(pool)` is always a working server.
 #[derive(Clone)]
 pub struct AppState {
     pub pool: DbPool,
+}
+
+impl AppState {
+    pub fn new(pool: DbPool) -> Self {
+        AppState { pool }
+    }
 }
 
 #[derive(Template, WebTemplate)]

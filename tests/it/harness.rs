@@ -173,7 +173,7 @@ pub async fn spawn_app() -> TestApp {
     let pool = db.pool(8);
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let address = format!("http://{}", listener.local_addr().unwrap());
-    let server = bookable::server::run(listener, bookable::server::AppState { pool })
+    let server = bookable::server::run(listener, bookable::server::AppState::new(pool))
         .expect("start the server");
     let handle = server.handle();
     actix_web::rt::spawn(server);
