@@ -8,3 +8,4 @@ pub mod ingest;
 pub mod practice;
 pub mod server;
 pub mod users;
+pub mod synthetic;

@@ -1,0 +1,110 @@
+//! The query module against the raw SQL filter it stands for, on the synthetic data set
+//! (200 practices × 26 weeks ≈ 6 million slots under `cargo bench`; a small set when
+//! `cargo test --all-targets` runs this once as a test).
+//!
+//! cargo bench --bench query
+
+use bookable::availability::codes::OdsCode;
+use bookable::availability::query::{self, Consumer, SearchWindow};
+use bookable::db::ids::PracticeId;
+use bookable::db::pg_local::LocalPostgres;
+use bookable::{db, synthetic};
+use chrono::{DateTime, NaiveDate, Utc};
+use criterion::{Criterion, criterion_group, criterion_main};
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Nullable, Text, Timestamptz};
+
+const RAW_SQL: &str = "
+SELECT sl.id, sl.start_at, sl.end_at, sc.id AS schedule_id, sl.slot_type,
+       COALESCE(sl.delivery_channel, sc.delivery_channel) AS delivery_channel,
+       sc.schedule_type, sc.practitioner_role, l.name AS location_name, p.family_name
+FROM slots sl
+JOIN schedules sc ON sc.id = sl.schedule_id
+JOIN locations l ON l.id = sc.location_id
+LEFT JOIN practitioners p ON p.id = sc.practitioner_id
+WHERE sl.practice_id = $1 AND sl.start_at >= $2 AND sl.start_at < $3 AND sl.end_at <= $3
+  AND sl.status = 'free'
+  AND COALESCE(sl.gpc_bookable, sc.gpc_bookable)
+  AND COALESCE(sl.delivery_channel, sc.delivery_channel) IS DISTINCT FROM 'Visit'
+  AND sc.practitioner_role IS NOT NULL AND sl.slot_type <> ''
+  AND (cardinality(CASE WHEN sl.gpc_bookable IS NULL THEN sc.bookable_org_types ELSE sl.bookable_org_types END) = 0
+       OR $4 = ANY(CASE WHEN sl.gpc_bookable IS NULL THEN sc.bookable_org_types ELSE sl.bookable_org_types END))
+  AND (cardinality(CASE WHEN sl.gpc_bookable IS NULL THEN sc.bookable_ods_codes ELSE sl.bookable_ods_codes END) = 0
+       OR $5 = ANY(CASE WHEN sl.gpc_bookable IS NULL THEN sc.bookable_ods_codes ELSE sl.bookable_ods_codes END))
+ORDER BY sl.start_at, sl.id";
+
+#[derive(QueryableByName)]
+#[allow(dead_code)] // loaded as the module loads its rows; only the count is compared
+struct RawRow {
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+    #[diesel(sql_type = Timestamptz)]
+    start_at: DateTime<Utc>,
+    #[diesel(sql_type = Timestamptz)]
+    end_at: DateTime<Utc>,
+    #[diesel(sql_type = BigInt)]
+    schedule_id: i64,
+    #[diesel(sql_type = Text)]
+    slot_type: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    delivery_channel: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    schedule_type: Option<String>,
+    #[diesel(sql_type = Text)]
+    practitioner_role: String,
+    #[diesel(sql_type = Text)]
+    location_name: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    family_name: Option<String>,
+}
+
+fn raw(conn: &mut PgConnection, practice: PracticeId, w: &SearchWindow, c: &Consumer) -> Vec<RawRow> {
+    diesel::sql_query(RAW_SQL)
+        .bind::<BigInt, _>(practice.0)
+        .bind::<Timestamptz, _>(w.start())
+        .bind::<Timestamptz, _>(w.end())
+        .bind::<Nullable<Text>, _>(c.org_type.as_deref())
+        .bind::<Nullable<Text>, _>(c.ods_code.as_ref().map(|o| o.as_str()))
+        .load(conn)
+        .unwrap()
+}
+
+fn slot_search(c: &mut Criterion) {
+    let full = std::env::args().any(|a| a == "--bench");
+    let (practices, weeks) = if full { (200, 26) } else { (2, 3) };
+    let pg = LocalPostgres::start().unwrap();
+    diesel::sql_query("CREATE DATABASE bench").execute(&mut PgConnection::establish(&pg.url("postgres")).unwrap()).unwrap();
+    let mut conn = PgConnection::establish(&pg.url("bench")).unwrap();
+    db::migrate(&mut conn).unwrap();
+    let first_monday = query::local_midnight(NaiveDate::from_ymd_opt(2026, 3, 2).unwrap());
+    let started = std::time::Instant::now();
+    synthetic::generate(&mut conn, practices, weeks, first_monday).unwrap();
+    let slots: i64 = bookable::db::schema::slots::table.count().get_result(&mut conn).unwrap();
+    eprintln!("generated {slots} slots for {practices} practices × {weeks} weeks in {:.1?}", started.elapsed());
+
+    let ods = OdsCode::parse(&synthetic::practice_ods(practices / 2 + 1)).unwrap();
+    let practice = bookable::practice::by_ods(&mut conn, &ods).unwrap().unwrap().id;
+    // 14 local days across the spring clock change (29 March 2026).
+    let window = SearchWindow::local_days(
+        NaiveDate::from_ymd_opt(2026, 3, 16).unwrap(),
+        NaiveDate::from_ymd_opt(2026, 3, 29).unwrap(),
+    )
+    .unwrap();
+    let consumer = Consumer::new(Some("urgent-care"), Some(OdsCode::parse("Y03032").unwrap()));
+    let found = query::free_slots(&mut conn, practice, &window, &consumer).unwrap().slots.len();
+    assert_eq!(found, raw(&mut conn, practice, &window, &consumer).len(), "module and raw SQL agree");
+    assert!(found > 0);
+    eprintln!("a 14-day search returns {found} slots");
+
+    let mut group = c.benchmark_group("slot_search_14_days");
+    group.bench_function("query_module", |b| {
+        b.iter(|| query::free_slots(&mut conn, practice, &window, &consumer).unwrap())
+    });
+    group.bench_function("raw_sql", |b| b.iter(|| raw(&mut conn, practice, &window, &consumer)));
+    group.finish();
+    drop(conn);
+    drop(pg);
+}
+
+criterion_group!(benches, slot_search);
+criterion_main!(benches);
