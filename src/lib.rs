@@ -4,6 +4,7 @@ pub mod audit;
 pub mod availability;
 pub mod db;
 pub mod demo;
+pub mod fhir;
 pub mod ingest;
 pub mod practice;
 pub mod server;

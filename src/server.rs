@@ -55,6 +55,7 @@ async fn health(state: web::Data<AppState>) -> HttpResponse {
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(index).service(health);
+    cfg.configure(crate::fhir::routes);
 }
 
 /// Starts serving on `listener`; the caller awaits the returned server.

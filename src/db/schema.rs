@@ -8,6 +8,7 @@ diesel::table! {
         name -> Text,
         list_size -> Int4,
         created_at -> Timestamptz,
+        asid -> Nullable<Text>,
     }
 }
 

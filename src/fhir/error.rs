@@ -1,0 +1,159 @@
+//! GP Connect errors: an OperationOutcome profiled GPConnect-OperationOutcome-1, one issue of
+//! severity `error` with one Spine error code, and the HTTP status the error handling guidance
+//! gives that code.
+
+use actix_web::HttpResponse;
+use actix_web::http::StatusCode;
+
+use super::format::Format;
+use super::node::{Node, Obj};
+use super::{OPERATION_OUTCOME_PROFILE, SPINE_ERROR_SYSTEM};
+
+/// The Spine error codes bookable returns (CodeSystem Spine-ErrorOrWarningCode-1), each with
+/// its display, FHIR issue type and HTTP status from the GP Connect error handling guidance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SpineCode {
+    BadRequest,
+    InvalidParameter,
+    InvalidResource,
+    OrganisationNotFound,
+    PractitionerNotFound,
+    NoRecordFound,
+    UnsupportedMediaType,
+    NotImplemented,
+    InternalServerError,
+}
+
+impl SpineCode {
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::BadRequest => "BAD_REQUEST",
+            Self::InvalidParameter => "INVALID_PARAMETER",
+            Self::InvalidResource => "INVALID_RESOURCE",
+            Self::OrganisationNotFound => "ORGANISATION_NOT_FOUND",
+            Self::PractitionerNotFound => "PRACTITIONER_NOT_FOUND",
+            Self::NoRecordFound => "NO_RECORD_FOUND",
+            Self::UnsupportedMediaType => "UNSUPPORTED_MEDIA_TYPE",
+            Self::NotImplemented => "NOT_IMPLEMENTED",
+            Self::InternalServerError => "INTERNAL_SERVER_ERROR",
+        }
+    }
+
+    pub fn display(self) -> &'static str {
+        match self {
+            Self::BadRequest => "Bad request",
+            Self::InvalidParameter => "Invalid parameter",
+            Self::InvalidResource => "Invalid validation of resource",
+            Self::OrganisationNotFound => "Organisation not found",
+            Self::PractitionerNotFound => "Practitioner not found",
+            Self::NoRecordFound => "No record found",
+            Self::UnsupportedMediaType => "Unsupported media type",
+            Self::NotImplemented => "Not implemented",
+            Self::InternalServerError => "Unexpected internal server error",
+        }
+    }
+
+    /// OperationOutcome.issue.code (FHIR issue-type).
+    fn issue_type(self) -> &'static str {
+        match self {
+            Self::BadRequest | Self::InvalidParameter | Self::InvalidResource => "invalid",
+            Self::OrganisationNotFound | Self::PractitionerNotFound | Self::NoRecordFound => {
+                "not-found"
+            }
+            Self::UnsupportedMediaType | Self::NotImplemented => "not-supported",
+            Self::InternalServerError => "processing",
+        }
+    }
+
+    fn status(self) -> StatusCode {
+        match self {
+            Self::BadRequest => StatusCode::BAD_REQUEST,
+            Self::InvalidParameter | Self::InvalidResource => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::OrganisationNotFound | Self::PractitionerNotFound | Self::NoRecordFound => {
+                StatusCode::NOT_FOUND
+            }
+            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::NotImplemented => StatusCode::NOT_IMPLEMENTED,
+            Self::InternalServerError => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+/// An error to send as an OperationOutcome, with diagnostics for the consumer's integrator.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FhirError {
+    pub code: SpineCode,
+    pub diagnostics: String,
+}
+
+impl FhirError {
+    pub fn new(code: SpineCode, diagnostics: impl Into<String>) -> Self {
+        FhirError {
+            code,
+            diagnostics: diagnostics.into(),
+        }
+    }
+
+    pub fn bad_request(diagnostics: impl Into<String>) -> Self {
+        Self::new(SpineCode::BadRequest, diagnostics)
+    }
+
+    pub fn invalid_parameter(diagnostics: impl Into<String>) -> Self {
+        Self::new(SpineCode::InvalidParameter, diagnostics)
+    }
+
+    pub fn invalid_resource(diagnostics: impl Into<String>) -> Self {
+        Self::new(SpineCode::InvalidResource, diagnostics)
+    }
+
+    pub fn unsupported_media_type(diagnostics: impl Into<String>) -> Self {
+        Self::new(SpineCode::UnsupportedMediaType, diagnostics)
+    }
+
+    pub fn internal(diagnostics: impl Into<String>) -> Self {
+        Self::new(SpineCode::InternalServerError, diagnostics)
+    }
+
+    pub fn status(&self) -> StatusCode {
+        self.code.status()
+    }
+
+    pub fn operation_outcome(&self) -> Node {
+        let coding = Obj::new()
+            .put("system", SPINE_ERROR_SYSTEM)
+            .put("code", self.code.code())
+            .put("display", self.code.display());
+        let issue = Obj::new()
+            .put("severity", "error")
+            .put("code", self.code.issue_type())
+            .put(
+                "details",
+                Obj::new().put("coding", vec![Node::from(coding)]),
+            )
+            .put("diagnostics", self.diagnostics.as_str());
+        Obj::new()
+            .put(
+                "meta",
+                Obj::new().put("profile", vec![OPERATION_OUTCOME_PROFILE]),
+            )
+            .put("issue", vec![Node::from(issue)])
+            .resource("OperationOutcome")
+    }
+
+    /// The response, logged at `warn` (inside the request's Ssp-TraceID span).
+    pub fn respond(&self, format: Format) -> HttpResponse {
+        tracing::warn!(
+            status = self.status().as_u16(),
+            code = self.code.code(),
+            diagnostics = %self.diagnostics,
+            "GP Connect request refused"
+        );
+        let body = self.operation_outcome();
+        HttpResponse::build(self.status())
+            .content_type(format.content_type())
+            .body(match format {
+                Format::Json => body.to_json(),
+                Format::Xml => body.to_xml(),
+            })
+    }
+}

@@ -1,0 +1,127 @@
+//! GP Connect 1.2.7 (FHIR STU3) for each practice served: "Search for free slots" and what its
+//! response refers to.
+//!
+//! Each practice has its own service root URL, `/fhir/{ODS}/STU3/1/gpconnect`, under which:
+//!
+//! | request                   | Ssp-InteractionID                                                  |
+//! |---------------------------|--------------------------------------------------------------------|
+//! | `GET Slot?…`              | `urn:nhs:names:services:gpconnect:fhir:rest:search:slot-1`         |
+//! | `GET metadata`            | `urn:nhs:names:services:gpconnect:fhir:rest:read:metadata-1`       |
+//! | `GET Practitioner/{id}`   | `urn:nhs:names:services:gpconnect:fhir:rest:read:practitioner-1`   |
+//! | `GET Location/{id}`       | `urn:nhs:names:services:gpconnect:fhir:rest:read:location-1`       |
+//! | `GET Organization/{id}`   | `urn:nhs:names:services:gpconnect:fhir:rest:read:organization-1`   |
+//!
+//! Every request is checked in this order: the response format ([`format`], else 415), the
+//! Spine Secure Proxy headers and the audit JWT ([`security`], 400/422), the practice (404
+//! `ORGANISATION_NOT_FOUND`) and its ASID as `Ssp-To` (400), then the request itself
+//! ([`search`]: 400/422; reads: 404). Which slots a consumer sees is decided by the query module
+//! alone (`availability::query::free_slots`); this layer only parses the request and writes the
+//! answer ([`resources`]). Every response, errors included, carries `Cache-Control: no-store`,
+//! and everything logged while serving it is in a span with the request's `Ssp-TraceID`.
+//!
+//! Where the 1.2.7 specification differs from our digest of it, the specification is followed:
+//! the Organization is returned with any slot whether or not
+//! `_include:recurse=Location:managingOrganization` was sent (a known issue the specification
+//! keeps), and the error coding system is the one the specification and its provider test suite
+//! use, `https://fhir.nhs.uk/STU3/ValueSet/Spine-ErrorOrWarningCode-1`.
+
+pub mod error;
+pub mod format;
+mod handlers;
+pub mod node;
+pub mod resources;
+pub mod search;
+pub mod security;
+pub mod store;
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{CACHE_CONTROL, HeaderValue};
+use actix_web::middleware::{Next, from_fn};
+use actix_web::web;
+use tracing::Instrument;
+
+pub const GP_CONNECT_VERSION: &str = "1.2.7";
+pub const FHIR_VERSION: &str = "3.0.1";
+/// The date of this CapabilityStatement's content.
+pub const CAPABILITY_DATE: &str = "2026-11-23";
+
+pub const SLOT_PROFILE: &str = "https://fhir.nhs.uk/STU3/StructureDefinition/GPConnect-Slot-1";
+pub const SCHEDULE_PROFILE: &str =
+    "https://fhir.nhs.uk/STU3/StructureDefinition/GPConnect-Schedule-1";
+pub const PRACTITIONER_PROFILE: &str =
+    "https://fhir.nhs.uk/STU3/StructureDefinition/CareConnect-GPC-Practitioner-1";
+pub const LOCATION_PROFILE: &str =
+    "https://fhir.nhs.uk/STU3/StructureDefinition/CareConnect-GPC-Location-1";
+pub const ORGANIZATION_PROFILE: &str =
+    "https://fhir.nhs.uk/STU3/StructureDefinition/CareConnect-GPC-Organization-1";
+pub const OPERATION_OUTCOME_PROFILE: &str =
+    "https://fhir.nhs.uk/STU3/StructureDefinition/GPConnect-OperationOutcome-1";
+pub const SPINE_ERROR_SYSTEM: &str = "https://fhir.nhs.uk/STU3/ValueSet/Spine-ErrorOrWarningCode-1";
+pub const SDS_USER_ID_SYSTEM: &str = "https://fhir.nhs.uk/Id/sds-user-id";
+pub const SDS_ROLE_PROFILE_ID_SYSTEM: &str = "https://fhir.nhs.uk/Id/sds-role-profile-id";
+
+/// The path of a practice's service root URL; `{ods}` is the practice's ODS code.
+pub const BASE_PATH: &str = "/fhir/{ods}/STU3/1/gpconnect";
+
+/// `Cache-Control: no-store` on every response, and the `Ssp-TraceID` span around the handler.
+async fn gpconnect_layer(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let header = |name: &str| {
+        req.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.chars().take(100).collect::<String>())
+            .unwrap_or_default()
+    };
+    let span = tracing::info_span!(
+        "gpconnect",
+        ssp_trace_id = %header("Ssp-TraceID"),
+        ssp_interaction = %header("Ssp-InteractionID"),
+    );
+    let request = req.request().clone();
+    let mut res = match next.call(req).instrument(span).await {
+        Ok(res) => res.map_into_boxed_body(),
+        Err(e) => ServiceResponse::new(request, e.error_response()),
+    };
+    res.headers_mut()
+        .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(res)
+}
+
+/// Registers the GP Connect endpoints (`cfg.configure(crate::fhir::routes)`), on a scope of
+/// their own with their own middleware.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope(BASE_PATH)
+            .wrap(from_fn(gpconnect_layer))
+            .service(
+                web::resource("/Slot")
+                    .get(handlers::slot_search)
+                    .default_service(web::to(handlers::unsupported)),
+            )
+            .service(
+                web::resource("/metadata")
+                    .get(handlers::metadata)
+                    .default_service(web::to(handlers::unsupported)),
+            )
+            .service(
+                web::resource("/Practitioner/{id}")
+                    .get(handlers::read_practitioner)
+                    .default_service(web::to(handlers::unsupported)),
+            )
+            .service(
+                web::resource("/Location/{id}")
+                    .get(handlers::read_location)
+                    .default_service(web::to(handlers::unsupported)),
+            )
+            .service(
+                web::resource("/Organization/{id}")
+                    .get(handlers::read_organization)
+                    .default_service(web::to(handlers::unsupported)),
+            )
+            .default_service(web::to(handlers::unsupported)),
+    );
+}

@@ -1,0 +1,301 @@
+//! FHIR content as an ordered tree, written as JSON or as XML from the same value.
+//!
+//! FHIR XML requires elements in the order the specification defines, which a JSON map does not
+//! keep, so resources are built as [`Node`]s with their fields in FHIR order and each wire
+//! format is written from that. FHIR's JSON and XML rules that differ are applied here once:
+//! `resourceType` (JSON) versus the resource's element name and namespace (XML), primitives as
+//! `value` attributes, an extension's `url` as an attribute, repeated elements for arrays.
+//! Empty arrays and objects are never written (FHIR forbids them).
+
+use quick_xml::Writer;
+use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, Event};
+use serde::ser::{SerializeMap, SerializeSeq};
+use serde::{Serialize, Serializer};
+
+pub const FHIR_NAMESPACE: &str = "http://hl7.org/fhir";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Node {
+    Str(String),
+    Bool(bool),
+    Int(i64),
+    Arr(Vec<Node>),
+    Obj(Vec<(&'static str, Node)>),
+    /// A resource: its type and its fields (without `resourceType`).
+    Resource(&'static str, Vec<(&'static str, Node)>),
+}
+
+impl From<&str> for Node {
+    fn from(s: &str) -> Self {
+        Node::Str(s.to_owned())
+    }
+}
+
+impl From<String> for Node {
+    fn from(s: String) -> Self {
+        Node::Str(s)
+    }
+}
+
+impl From<&String> for Node {
+    fn from(s: &String) -> Self {
+        Node::Str(s.clone())
+    }
+}
+
+impl From<bool> for Node {
+    fn from(b: bool) -> Self {
+        Node::Bool(b)
+    }
+}
+
+impl From<Obj> for Node {
+    fn from(o: Obj) -> Self {
+        Node::Obj(o.0)
+    }
+}
+
+impl<T: Into<Node>> From<Vec<T>> for Node {
+    fn from(items: Vec<T>) -> Self {
+        Node::Arr(items.into_iter().map(Into::into).collect())
+    }
+}
+
+impl Node {
+    fn is_empty(&self) -> bool {
+        match self {
+            Node::Arr(items) => items.is_empty(),
+            Node::Obj(fields) => fields.is_empty(),
+            _ => false,
+        }
+    }
+
+    /// The fields of a resource or object; empty for anything else.
+    pub fn fields(&self) -> &[(&'static str, Node)] {
+        match self {
+            Node::Resource(_, fields) | Node::Obj(fields) => fields,
+            _ => &[],
+        }
+    }
+
+    pub fn to_json(&self) -> Vec<u8> {
+        serde_json::to_vec(self).expect("a Node always serialises")
+    }
+
+    /// The FHIR XML document for a resource.
+    pub fn to_xml(&self) -> Vec<u8> {
+        let mut writer = Writer::new(Vec::with_capacity(4096));
+        let written: std::io::Result<()> = (|| {
+            writer.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))?;
+            match self {
+                Node::Resource(kind, fields) => write_resource(&mut writer, kind, fields),
+                other => write_element(&mut writer, "value", other),
+            }
+        })();
+        written.expect("writing XML to memory cannot fail");
+        writer.into_inner()
+    }
+}
+
+/// An object under construction, its fields in the order they are put.
+#[derive(Debug, Default)]
+pub struct Obj(Vec<(&'static str, Node)>);
+
+impl Obj {
+    pub fn new() -> Self {
+        Obj(Vec::new())
+    }
+
+    /// Adds a field, unless it is an empty array or object.
+    pub fn put(mut self, key: &'static str, value: impl Into<Node>) -> Self {
+        let value = value.into();
+        if !value.is_empty() {
+            self.0.push((key, value));
+        }
+        self
+    }
+
+    pub fn opt(self, key: &'static str, value: Option<impl Into<Node>>) -> Self {
+        match value {
+            Some(v) => self.put(key, v),
+            None => self,
+        }
+    }
+
+    pub fn resource(self, kind: &'static str) -> Node {
+        Node::Resource(kind, self.0)
+    }
+
+    pub fn into_fields(self) -> Vec<(&'static str, Node)> {
+        self.0
+    }
+
+    pub fn to_json(&self) -> Vec<u8> {
+        serde_json::to_vec(&Fields(None, &self.0)).expect("an Obj always serialises")
+    }
+}
+
+struct Fields<'a>(Option<&'static str>, &'a [(&'static str, Node)]);
+
+impl Serialize for Fields<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map =
+            serializer.serialize_map(Some(self.1.len() + usize::from(self.0.is_some())))?;
+        if let Some(kind) = self.0 {
+            map.serialize_entry("resourceType", kind)?;
+        }
+        for (key, value) in self.1 {
+            map.serialize_entry(key, value)?;
+        }
+        map.end()
+    }
+}
+
+impl Serialize for Node {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Node::Str(s) => serializer.serialize_str(s),
+            Node::Bool(b) => serializer.serialize_bool(*b),
+            Node::Int(i) => serializer.serialize_i64(*i),
+            Node::Arr(items) => {
+                let mut seq = serializer.serialize_seq(Some(items.len()))?;
+                for item in items {
+                    seq.serialize_element(item)?;
+                }
+                seq.end()
+            }
+            Node::Obj(fields) => Fields(None, fields).serialize(serializer),
+            Node::Resource(kind, fields) => Fields(Some(kind), fields).serialize(serializer),
+        }
+    }
+}
+
+type XmlWriter = Writer<Vec<u8>>;
+
+fn write_resource(
+    w: &mut XmlWriter,
+    kind: &str,
+    fields: &[(&'static str, Node)],
+) -> std::io::Result<()> {
+    w.write_event(Event::Start(
+        BytesStart::new(kind).with_attributes([("xmlns", FHIR_NAMESPACE)]),
+    ))?;
+    write_children(w, fields)?;
+    w.write_event(Event::End(BytesEnd::new(kind)))
+}
+
+fn write_children(w: &mut XmlWriter, fields: &[(&'static str, Node)]) -> std::io::Result<()> {
+    for (name, value) in fields {
+        match value {
+            Node::Arr(items) => {
+                for item in items {
+                    write_element(w, name, item)?;
+                }
+            }
+            other => write_element(w, name, other)?,
+        }
+    }
+    Ok(())
+}
+
+fn primitive(name: &str, value: &str) -> Event<'static> {
+    Event::Empty(BytesStart::new(name.to_owned()).with_attributes([("value", value)]))
+}
+
+fn write_element(w: &mut XmlWriter, name: &str, value: &Node) -> std::io::Result<()> {
+    match value {
+        Node::Str(s) => w.write_event(primitive(name, s)),
+        Node::Bool(b) => w.write_event(primitive(name, if *b { "true" } else { "false" })),
+        Node::Int(i) => w.write_event(primitive(name, &i.to_string())),
+        Node::Arr(items) => {
+            for item in items {
+                write_element(w, name, item)?;
+            }
+            Ok(())
+        }
+        Node::Obj(fields) => {
+            // An extension's url is an attribute in XML.
+            let is_extension = matches!(name, "extension" | "modifierExtension");
+            let mut start = BytesStart::new(name);
+            let mut children: Vec<&(&'static str, Node)> = Vec::with_capacity(fields.len());
+            for field in fields {
+                match field {
+                    ("url", Node::Str(url)) if is_extension => {
+                        start.push_attribute(("url", url.as_str()));
+                    }
+                    other => children.push(other),
+                }
+            }
+            w.write_event(Event::Start(start))?;
+            for (child, value) in children {
+                match value {
+                    Node::Arr(items) => {
+                        for item in items {
+                            write_element(w, child, item)?;
+                        }
+                    }
+                    other => write_element(w, child, other)?,
+                }
+            }
+            w.write_event(Event::End(BytesEnd::new(name)))
+        }
+        Node::Resource(kind, fields) => {
+            w.write_event(Event::Start(BytesStart::new(name)))?;
+            write_resource(w, kind, fields)?;
+            w.write_event(Event::End(BytesEnd::new(name)))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Node {
+        Obj::new()
+            .put("id", "7")
+            .put(
+                "extension",
+                vec![Node::from(
+                    Obj::new()
+                        .put("url", "https://example.org/ext")
+                        .put("valueCode", "In-person"),
+                )],
+            )
+            .put("empty", Vec::<Node>::new())
+            .put("line", vec!["1 High St & Co", "Leeds"])
+            .put("active", true)
+            .put(
+                "entry",
+                vec![Node::from(
+                    Obj::new().put("resource", Obj::new().put("id", "9").resource("Slot")),
+                )],
+            )
+            .resource("Bundle")
+    }
+
+    #[test]
+    fn json_keeps_field_order_and_puts_resource_type_first() {
+        let json = String::from_utf8(sample().to_json()).unwrap();
+        assert_eq!(
+            json,
+            r#"{"resourceType":"Bundle","id":"7","extension":[{"url":"https://example.org/ext","valueCode":"In-person"}],"line":["1 High St & Co","Leeds"],"active":true,"entry":[{"resource":{"resourceType":"Slot","id":"9"}}]}"#
+        );
+    }
+
+    #[test]
+    fn xml_follows_fhir_rules() {
+        let xml = String::from_utf8(sample().to_xml()).unwrap();
+        assert_eq!(
+            xml,
+            concat!(
+                r#"<?xml version="1.0" encoding="UTF-8"?>"#,
+                r#"<Bundle xmlns="http://hl7.org/fhir"><id value="7"/>"#,
+                r#"<extension url="https://example.org/ext"><valueCode value="In-person"/></extension>"#,
+                r#"<line value="1 High St &amp; Co"/><line value="Leeds"/><active value="true"/>"#,
+                r#"<entry><resource><Slot xmlns="http://hl7.org/fhir"><id value="9"/></Slot></resource></entry>"#,
+                r#"</Bundle>"#
+            )
+        );
+    }
+}
