@@ -1,5 +1,6 @@
 //! bookable: GP Connect slot availability management for a GP practice provider system.
 
+pub mod admin;
 pub mod audit;
 pub mod availability;
 pub mod db;

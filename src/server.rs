@@ -3,9 +3,7 @@
 use std::net::TcpListener;
 
 use actix_web::dev::Server;
-use actix_web::{App, HttpResponse, HttpServer, Responder, get, web};
-use askama::Template;
-use askama_web::WebTemplate;
+use actix_web::{App, HttpResponse, HttpServer, get, web};
 use diesel::RunQueryDsl;
 
 use crate::db::DbPool;
@@ -15,21 +13,17 @@ use crate::db::DbPool;
 #[derive(Clone)]
 pub struct AppState {
     pub pool: DbPool,
+    /// The admin UI's session, cookie and sign-in settings.
+    pub admin: crate::admin::AdminSettings,
 }
 
 impl AppState {
     pub fn new(pool: DbPool) -> Self {
-        AppState { pool }
+        AppState {
+            admin: crate::admin::AdminSettings::default(),
+            pool,
+        }
     }
-}
-
-#[derive(Template, WebTemplate)]
-#[template(path = "index.html")]
-struct IndexPage;
-
-#[get("/")]
-async fn index() -> impl Responder {
-    IndexPage
 }
 
 /// Liveness and database reachability, for load balancers and the demo's own check.
@@ -53,8 +47,9 @@ async fn health(state: web::Data<AppState>) -> HttpResponse {
     }
 }
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(index).service(health);
+pub fn configure(cfg: &mut web::ServiceConfig, state: &AppState) {
+    cfg.service(health);
+    crate::admin::configure(cfg, state);
     cfg.configure(crate::fhir::routes);
 }
 
@@ -65,7 +60,7 @@ pub fn run(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
         App::new()
             .wrap(tracing_actix_web::TracingLogger::default())
             .app_data(data.clone())
-            .configure(configure)
+            .configure(|cfg| configure(cfg, &data))
             .service(actix_files::Files::new(
                 "/static",
                 concat!(env!("CARGO_MANIFEST_DIR"), "/static"),

@@ -2,5 +2,6 @@
 //! slots a consumer sees.
 
 pub mod codes;
+pub mod manage;
 pub mod query;
 pub mod rules;

@@ -126,3 +126,11 @@ diesel::allow_tables_to_appear_in_same_query!(
     user_practices,
     audit_log,
 );
+
+diesel::table! {
+    admin_sessions (key_hash) {
+        key_hash -> Bytea,
+        state -> Jsonb,
+        expires_at -> Timestamptz,
+    }
+}

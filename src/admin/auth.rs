@@ -1,0 +1,283 @@
+//! Sign-in and sign-out, the signed-in user, and the user's role at the practice in the path.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::LazyLock;
+
+use actix_session::{Session, SessionExt};
+use actix_web::http::{StatusCode, header};
+use actix_web::{FromRequest, HttpRequest, HttpResponse, dev::Payload, web};
+use askama::Template;
+use diesel::prelude::*;
+
+use super::error::AdminError;
+use super::forms::{Errors, FormData};
+use super::security::{csrf_token, rotate_csrf_token};
+use super::view::{Layout, html};
+use crate::availability::codes::OdsCode;
+use crate::db::ids::{PracticeId, UserId};
+use crate::db::schema::{practices, user_practices, users as user_table};
+use crate::practice::Practice;
+use crate::server::AppState;
+use crate::users::{self, Role};
+
+const USER_KEY: &str = "uid";
+const FLASH_KEY: &str = "flash";
+
+/// Runs database work off the async threads.
+pub async fn run<T, F>(state: &AppState, f: F) -> Result<T, AdminError>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut PgConnection) -> Result<T, AdminError> + Send + 'static,
+{
+    let pool = state.pool.clone();
+    web::block(move || {
+        let mut conn = pool.get()?;
+        f(&mut conn)
+    })
+    .await?
+}
+
+/// The signed-in user. Extracting it from a request without a live session redirects to the
+/// sign-in page.
+#[derive(Debug, Clone)]
+pub struct SignedIn {
+    pub id: UserId,
+    pub display_name: String,
+}
+
+impl FromRequest for SignedIn {
+    type Error = AdminError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, AdminError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let session = req.get_session();
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        Box::pin(async move {
+            let id = session
+                .get::<i64>(USER_KEY)
+                .map_err(|e| AdminError::Internal(e.to_string()))?
+                .map(UserId)
+                .ok_or(AdminError::SignInRequired)?;
+            let state = state.ok_or_else(|| AdminError::Internal("no AppState".into()))?;
+            let name = run(&state, move |conn| {
+                Ok(user_table::table
+                    .find(id)
+                    .select(user_table::display_name)
+                    .first::<String>(conn)
+                    .optional()?)
+            })
+            .await?;
+            match name {
+                Some(display_name) => Ok(SignedIn { id, display_name }),
+                None => {
+                    session.purge();
+                    Err(AdminError::SignInRequired)
+                }
+            }
+        })
+    }
+}
+
+/// A user's access to one practice.
+#[derive(Debug, Clone)]
+pub struct Access {
+    pub practice: Practice,
+    pub role: Role,
+}
+
+impl Access {
+    /// Looks up the practice in the path among the user's own; any other is "not found".
+    pub fn load(conn: &mut PgConnection, user: UserId, ods: &str) -> Result<Access, AdminError> {
+        let ods = OdsCode::parse(ods).map_err(|_| AdminError::NotFound)?;
+        let (practice, role): (Practice, String) = practices::table
+            .inner_join(user_practices::table)
+            .filter(practices::ods_code.eq(ods.as_str()))
+            .filter(user_practices::user_id.eq(user))
+            .select((Practice::as_select(), user_practices::role))
+            .first(conn)
+            .optional()?
+            .ok_or(AdminError::NotFound)?;
+        let role = Role::parse(&role).ok_or(AdminError::NotFound)?;
+        Ok(Access { practice, role })
+    }
+
+    pub fn id(&self) -> PracticeId {
+        self.practice.id
+    }
+
+    pub fn can_edit(&self) -> bool {
+        self.role >= Role::Manager
+    }
+
+    pub fn require_manager(&self) -> Result<(), AdminError> {
+        if self.can_edit() {
+            Ok(())
+        } else {
+            Err(AdminError::Forbidden(
+                "Your role at this practice is viewer: only practice managers and admins can \
+                 change what GP Connect consumers may book.",
+            ))
+        }
+    }
+}
+
+/// The layout of a page for a signed-in user; takes the one-off message, if any.
+pub fn layout(session: &Session, user: &SignedIn, title: String) -> Result<Layout, AdminError> {
+    let flash = session.remove_as::<String>(FLASH_KEY).and_then(Result::ok);
+    Ok(Layout {
+        title,
+        user: Some(user.display_name.clone()),
+        csrf: csrf_token(session)?,
+        practice: None,
+        flash,
+    })
+}
+
+pub fn set_flash(session: &Session, message: &str) -> Result<(), AdminError> {
+    session.insert(FLASH_KEY, message)?;
+    Ok(())
+}
+
+pub fn see_other(location: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, location))
+        .finish()
+}
+
+#[derive(Template)]
+#[template(path = "admin/login.html")]
+struct LoginPage {
+    layout: Layout,
+    username: String,
+    errors: Errors,
+    signed_out: bool,
+}
+
+fn login_page(
+    session: &Session,
+    username: String,
+    errors: Errors,
+    signed_out: bool,
+) -> Result<LoginPage, AdminError> {
+    Ok(LoginPage {
+        layout: Layout {
+            title: "Sign in".into(),
+            user: None,
+            csrf: csrf_token(session)?,
+            practice: None,
+            flash: None,
+        },
+        username,
+        errors,
+        signed_out,
+    })
+}
+
+#[derive(serde::Deserialize)]
+pub struct LoginQuery {
+    signed_out: Option<String>,
+}
+
+pub async fn login_form(
+    session: Session,
+    query: web::Query<LoginQuery>,
+) -> Result<HttpResponse, AdminError> {
+    if session.get::<i64>(USER_KEY).ok().flatten().is_some() {
+        return Ok(see_other("/"));
+    }
+    let page = login_page(
+        &session,
+        String::new(),
+        Errors::default(),
+        query.signed_out.is_some(),
+    )?;
+    html(StatusCode::OK, &page)
+}
+
+/// Verifies against this when the username is unknown, so a wrong username takes as long as a
+/// wrong password.
+static DUMMY_HASH: LazyLock<String> =
+    LazyLock::new(|| users::hash_password("not anyone's password").unwrap_or_default());
+
+pub async fn login(
+    req: HttpRequest,
+    session: Session,
+    state: web::Data<AppState>,
+    form: web::Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, AdminError> {
+    let form = FormData(form.into_inner());
+    let username = form
+        .get("username")
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let password = form
+        .0
+        .iter()
+        .find(|(k, _)| k == "password")
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default();
+    let mut errors = Errors::default();
+    if username.is_empty() {
+        errors.add("username", "Enter your username");
+    }
+    if password.is_empty() {
+        errors.add("password", "Enter your password");
+    }
+    if !errors.is_empty() {
+        let page = login_page(&session, username, errors, false)?;
+        return html(StatusCode::UNPROCESSABLE_ENTITY, &page);
+    }
+    let address = req
+        .peer_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_default();
+    let limiters = &state.admin.limiters;
+    let account_ok = limiters.account.check_key(&username).is_ok();
+    let address_ok = limiters.address.check_key(&address).is_ok();
+    if !(account_ok && address_ok) {
+        tracing::warn!(%username, %address, "sign-in rate limited");
+        let mut errors = Errors::default();
+        errors.add(
+            "username",
+            "Too many sign-in attempts for this account or from this address: wait a minute, \
+             then try again",
+        );
+        let page = login_page(&session, username, errors, false)?;
+        return html(StatusCode::TOO_MANY_REQUESTS, &page);
+    }
+    let name = username.clone();
+    let user = run(&state, move |conn| {
+        let found: Option<(UserId, String)> = user_table::table
+            .filter(user_table::username.eq(&name))
+            .select((user_table::id, user_table::password_hash))
+            .first(conn)
+            .optional()?;
+        Ok(match found {
+            Some((id, hash)) => users::verify_password(&password, &hash).then_some(id),
+            None => {
+                users::verify_password(&password, &DUMMY_HASH);
+                None
+            }
+        })
+    })
+    .await?;
+    let Some(user) = user else {
+        tracing::info!(%username, %address, "sign-in failed");
+        let mut errors = Errors::default();
+        errors.add("username", "Enter a correct username and password");
+        let page = login_page(&session, username, errors, false)?;
+        return html(StatusCode::UNAUTHORIZED, &page);
+    };
+    // A new session key at sign-in, so a key planted before it is worth nothing after.
+    session.renew();
+    session.insert(USER_KEY, user.0)?;
+    rotate_csrf_token(&session)?;
+    tracing::info!(%username, "signed in");
+    Ok(see_other("/"))
+}
+
+pub async fn logout(session: Session) -> HttpResponse {
+    session.purge();
+    see_other("/login?signed_out=1")
+}

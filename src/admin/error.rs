@@ -1,0 +1,116 @@
+//! Errors of the admin UI, each answered with an HTML page (or a redirect to sign in).
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpResponse, ResponseError};
+use askama::Template;
+
+use crate::availability::manage::EditError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AdminError {
+    #[error("sign in required")]
+    SignInRequired,
+    /// Also what a user gets for another practice's pages: its records don't exist for them.
+    #[error("page not found")]
+    NotFound,
+    #[error("{0}")]
+    Forbidden(&'static str),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl From<diesel::result::Error> for AdminError {
+    fn from(e: diesel::result::Error) -> Self {
+        AdminError::Internal(e.to_string())
+    }
+}
+
+impl From<diesel::r2d2::PoolError> for AdminError {
+    fn from(e: diesel::r2d2::PoolError) -> Self {
+        AdminError::Internal(e.to_string())
+    }
+}
+
+impl From<actix_web::error::BlockingError> for AdminError {
+    fn from(e: actix_web::error::BlockingError) -> Self {
+        AdminError::Internal(e.to_string())
+    }
+}
+
+impl From<actix_web::Error> for AdminError {
+    fn from(e: actix_web::Error) -> Self {
+        AdminError::Internal(e.to_string())
+    }
+}
+
+impl From<actix_session::SessionInsertError> for AdminError {
+    fn from(e: actix_session::SessionInsertError) -> Self {
+        AdminError::Internal(e.to_string())
+    }
+}
+
+impl From<actix_session::SessionGetError> for AdminError {
+    fn from(e: actix_session::SessionGetError) -> Self {
+        AdminError::Internal(e.to_string())
+    }
+}
+
+impl From<EditError> for AdminError {
+    fn from(e: EditError) -> Self {
+        match e {
+            EditError::NotFound => AdminError::NotFound,
+            other => AdminError::Internal(other.to_string()),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "admin/error.html")]
+struct ErrorPage<'a> {
+    title: &'a str,
+    message: &'a str,
+}
+
+pub fn render_error_page(title: &str, message: &str) -> String {
+    ErrorPage { title, message }
+        .render()
+        .unwrap_or_else(|_| title.to_owned())
+}
+
+impl ResponseError for AdminError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            AdminError::SignInRequired => StatusCode::SEE_OTHER,
+            AdminError::NotFound => StatusCode::NOT_FOUND,
+            AdminError::Forbidden(_) => StatusCode::FORBIDDEN,
+            AdminError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let (title, message): (&str, String) = match self {
+            AdminError::SignInRequired => {
+                return HttpResponse::SeeOther()
+                    .insert_header((header::LOCATION, "/login"))
+                    .finish();
+            }
+            AdminError::NotFound => (
+                "Page not found",
+                "If you typed the web address, check it is correct. You can only see the \
+                 practices you have been given access to."
+                    .into(),
+            ),
+            AdminError::Forbidden(why) => ("You can't do this", (*why).to_owned()),
+            AdminError::Internal(e) => {
+                tracing::error!(error = %e, "admin UI error");
+                (
+                    "Sorry, there is a problem with the service",
+                    "Try again later. Nothing was changed.".into(),
+                )
+            }
+        };
+        HttpResponse::build(self.status_code())
+            .content_type("text/html; charset=utf-8")
+            .body(render_error_page(title, &message))
+    }
+}

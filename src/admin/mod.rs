@@ -1,0 +1,141 @@
+//! The practice managers' admin UI: sign-in, schedules and slots, bulk edits, the consumer
+//! preview and the audit log, served as plain HTML forms (no JavaScript) in the NHS.UK style.
+//!
+//! Everything here sits in one guarded scope (`/`, `/login`, `/logout`, `/practices/...`) that
+//! alone carries the session, CSRF and security-header middleware, so the FHIR API under
+//! `/fhir` gets none of them. Handlers check the user's role at the practice in the path on
+//! every request and call the domain (`availability::manage`, `availability::query`), which
+//! always filters by that practice: another practice's records are simply not found (404).
+
+mod auth;
+mod error;
+mod forms;
+mod pages;
+mod security;
+pub mod session_store;
+mod view;
+
+use std::num::NonZeroU32;
+use std::sync::Arc;
+
+use actix_session::SessionMiddleware;
+use actix_session::config::{BrowserSession, TtlExtensionPolicy};
+use actix_web::cookie::{Key, SameSite};
+use actix_web::{guard, middleware, web};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+
+use crate::server::AppState;
+
+/// The admin UI's settings, in `AppState::admin`. The defaults suit tests and the demo (plain
+/// HTTP on loopback, a session key made at start); `bookable serve` sets `cookie_secure`.
+#[derive(Clone)]
+pub struct AdminSettings {
+    /// Encrypts the session cookie (64 bytes). Sessions themselves live in PostgreSQL.
+    pub session_key: Key,
+    /// Send the session cookie only over HTTPS.
+    pub cookie_secure: bool,
+    /// A session ends after this long without a request.
+    pub idle_timeout: chrono::TimeDelta,
+    /// Failed-or-not sign-in attempts allowed per minute for one username, and for one address.
+    pub login_attempts_per_account: NonZeroU32,
+    pub login_attempts_per_address: NonZeroU32,
+    limiters: Arc<LoginLimiters>,
+}
+
+struct LoginLimiters {
+    account: DefaultKeyedRateLimiter<String>,
+    address: DefaultKeyedRateLimiter<String>,
+}
+
+impl AdminSettings {
+    pub fn new(
+        session_key: Key,
+        cookie_secure: bool,
+        per_account: NonZeroU32,
+        per_address: NonZeroU32,
+    ) -> Self {
+        AdminSettings {
+            session_key,
+            cookie_secure,
+            idle_timeout: chrono::TimeDelta::minutes(30),
+            login_attempts_per_account: per_account,
+            login_attempts_per_address: per_address,
+            limiters: Arc::new(LoginLimiters {
+                account: RateLimiter::keyed(Quota::per_minute(per_account)),
+                address: RateLimiter::keyed(Quota::per_minute(per_address)),
+            }),
+        }
+    }
+}
+
+impl Default for AdminSettings {
+    fn default() -> Self {
+        AdminSettings::new(
+            Key::generate(),
+            false,
+            NonZeroU32::new(5).expect("non-zero"),
+            NonZeroU32::new(30).expect("non-zero"),
+        )
+    }
+}
+
+/// The paths the admin scope answers; anything else (`/fhir`, `/health`, `/static`) passes by.
+fn is_admin_path(path: &str) -> bool {
+    matches!(path, "/" | "/login" | "/logout" | "/practices") || path.starts_with("/practices/")
+}
+
+/// Registers the admin UI with its own middleware.
+pub fn configure(cfg: &mut web::ServiceConfig, state: &AppState) {
+    let settings = &state.admin;
+    let sessions = SessionMiddleware::builder(
+        session_store::PgSessionStore::new(state.pool.clone()),
+        settings.session_key.clone(),
+    )
+    .cookie_name("bookable_session".to_owned())
+    .cookie_secure(settings.cookie_secure)
+    .cookie_http_only(true)
+    .cookie_same_site(SameSite::Strict)
+    .session_lifecycle(
+        BrowserSession::default()
+            .state_ttl(actix_web::cookie::time::Duration::seconds(
+                settings.idle_timeout.num_seconds(),
+            ))
+            .state_ttl_extension_policy(TtlExtensionPolicy::OnEveryRequest),
+    )
+    .build();
+    cfg.service(
+        web::scope("")
+            .guard(guard::fn_guard(|ctx| is_admin_path(ctx.head().uri.path())))
+            .wrap(middleware::from_fn(security::csrf_guard))
+            .wrap(sessions)
+            .wrap(security::headers())
+            .configure(pages::routes),
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_admin_path;
+
+    #[test]
+    fn the_admin_scope_leaves_the_api_and_static_files_alone() {
+        for p in [
+            "/",
+            "/login",
+            "/logout",
+            "/practices",
+            "/practices/A20047/audit",
+        ] {
+            assert!(is_admin_path(p), "{p}");
+        }
+        for p in [
+            "/fhir/Slot",
+            "/health",
+            "/static/nhsuk/x.css",
+            "/practicesX",
+            "/loginx",
+        ] {
+            assert!(!is_admin_path(p), "{p}");
+        }
+    }
+}

@@ -1,0 +1,129 @@
+//! What every page shows around its content, and UK local formatting of times.
+
+use actix_web::HttpResponse;
+use actix_web::http::StatusCode;
+use askama::Template;
+use chrono::{DateTime, Utc};
+
+use super::error::AdminError;
+use chrono_tz::Europe::London;
+
+use crate::availability::codes::{ORGANISATION_TYPES, PRACTITIONER_ROLES};
+
+/// The header and navigation of a page.
+pub struct Layout {
+    pub title: String,
+    /// The signed-in user's display name.
+    pub user: Option<String>,
+    pub csrf: String,
+    pub practice: Option<PracticeNav>,
+    /// A one-off success message (after a save).
+    pub flash: Option<String>,
+}
+
+pub struct PracticeNav {
+    pub ods: String,
+    pub name: String,
+    pub role: &'static str,
+    /// Which navigation item is current: schedules, week, bulk, preview or audit.
+    pub current: &'static str,
+}
+
+impl PracticeNav {
+    pub fn is(&self, item: &str) -> bool {
+        self.current == item
+    }
+}
+
+/// A rendered page with its status.
+pub fn html(status: StatusCode, page: &impl Template) -> Result<HttpResponse, AdminError> {
+    let body = page
+        .render()
+        .map_err(|e| AdminError::Internal(e.to_string()))?;
+    Ok(HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .body(body))
+}
+
+/// "Mon 24 Nov 2026"
+pub fn local_day(t: &DateTime<Utc>) -> String {
+    t.with_timezone(&London).format("%a %-d %b %Y").to_string()
+}
+
+/// "08:30"
+pub fn local_time(t: &DateTime<Utc>) -> String {
+    t.with_timezone(&London).format("%H:%M").to_string()
+}
+
+/// "24 Nov 2026 08:30:05 GMT"
+pub fn local_stamp(t: &DateTime<Utc>) -> String {
+    t.with_timezone(&London)
+        .format("%-d %b %Y %H:%M:%S %Z")
+        .to_string()
+}
+
+pub fn org_type_display(code: &str) -> String {
+    ORGANISATION_TYPES
+        .iter()
+        .find(|(c, _)| *c == code)
+        .map_or_else(|| code.to_owned(), |(_, d)| (*d).to_owned())
+}
+
+pub fn role_display(code: &str) -> String {
+    PRACTITIONER_ROLES
+        .iter()
+        .find(|(c, _)| *c == code)
+        .map_or_else(|| code.to_owned(), |(c, d)| format!("{d} ({c})"))
+}
+
+/// "Urgent care (NHS 111); ODS Y03032" — who may book, in words.
+pub fn audience(bookable: bool, org_types: &[String], ods_codes: &[String]) -> String {
+    if !bookable {
+        return "Not bookable".into();
+    }
+    let mut parts = Vec::new();
+    if !org_types.is_empty() {
+        parts.push(
+            org_types
+                .iter()
+                .map(|t| org_type_display(t))
+                .collect::<Vec<_>>()
+                .join(", "),
+        );
+    }
+    if !ods_codes.is_empty() {
+        parts.push(format!("ODS {}", ods_codes.join(", ")));
+    }
+    if parts.is_empty() {
+        "Any GP Connect consumer".into()
+    } else {
+        parts.join("; ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn times_are_shown_in_uk_local_time_across_the_clock_change() {
+        let winter = Utc.with_ymd_and_hms(2026, 11, 24, 8, 30, 0).unwrap();
+        let summer = Utc.with_ymd_and_hms(2026, 6, 10, 8, 30, 0).unwrap();
+        assert_eq!(local_time(&winter), "08:30");
+        assert_eq!(local_time(&summer), "09:30");
+        assert_eq!(local_day(&winter), "Tue 24 Nov 2026");
+        assert_eq!(local_stamp(&summer), "10 Jun 2026 09:30:00 BST");
+    }
+
+    #[test]
+    fn audiences_read_as_sentences() {
+        let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        assert_eq!(audience(false, &s(&["urgent-care"]), &[]), "Not bookable");
+        assert_eq!(audience(true, &[], &[]), "Any GP Connect consumer");
+        assert_eq!(
+            audience(true, &s(&["urgent-care"]), &s(&["Y03032"])),
+            "Urgent care (NHS 111); ODS Y03032"
+        );
+    }
+}
