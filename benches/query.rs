@@ -58,7 +58,12 @@ struct RawRow {
     family_name: Option<String>,
 }
 
-fn raw(conn: &mut PgConnection, practice: PracticeId, w: &SearchWindow, c: &Consumer) -> Vec<RawRow> {
+fn raw(
+    conn: &mut PgConnection,
+    practice: PracticeId,
+    w: &SearchWindow,
+    c: &Consumer,
+) -> Vec<RawRow> {
     diesel::sql_query(RAW_SQL)
         .bind::<BigInt, _>(practice.0)
         .bind::<Timestamptz, _>(w.start())
@@ -73,17 +78,28 @@ fn slot_search(c: &mut Criterion) {
     let full = std::env::args().any(|a| a == "--bench");
     let (practices, weeks) = if full { (200, 26) } else { (2, 3) };
     let pg = LocalPostgres::start().unwrap();
-    diesel::sql_query("CREATE DATABASE bench").execute(&mut PgConnection::establish(&pg.url("postgres")).unwrap()).unwrap();
+    diesel::sql_query("CREATE DATABASE bench")
+        .execute(&mut PgConnection::establish(&pg.url("postgres")).unwrap())
+        .unwrap();
     let mut conn = PgConnection::establish(&pg.url("bench")).unwrap();
     db::migrate(&mut conn).unwrap();
     let first_monday = query::local_midnight(NaiveDate::from_ymd_opt(2026, 3, 2).unwrap());
     let started = std::time::Instant::now();
     synthetic::generate(&mut conn, practices, weeks, first_monday).unwrap();
-    let slots: i64 = bookable::db::schema::slots::table.count().get_result(&mut conn).unwrap();
-    eprintln!("generated {slots} slots for {practices} practices × {weeks} weeks in {:.1?}", started.elapsed());
+    let slots: i64 = bookable::db::schema::slots::table
+        .count()
+        .get_result(&mut conn)
+        .unwrap();
+    eprintln!(
+        "generated {slots} slots for {practices} practices × {weeks} weeks in {:.1?}",
+        started.elapsed()
+    );
 
     let ods = OdsCode::parse(&synthetic::practice_ods(practices / 2 + 1)).unwrap();
-    let practice = bookable::practice::by_ods(&mut conn, &ods).unwrap().unwrap().id;
+    let practice = bookable::practice::by_ods(&mut conn, &ods)
+        .unwrap()
+        .unwrap()
+        .id;
     // 14 local days across the spring clock change (29 March 2026).
     let window = SearchWindow::local_days(
         NaiveDate::from_ymd_opt(2026, 3, 16).unwrap(),
@@ -91,16 +107,26 @@ fn slot_search(c: &mut Criterion) {
     )
     .unwrap();
     let consumer = Consumer::new(Some("urgent-care"), Some(OdsCode::parse("Y03032").unwrap()));
-    let found = query::free_slots(&mut conn, practice, &window, &consumer).unwrap().slots.len();
-    assert_eq!(found, raw(&mut conn, practice, &window, &consumer).len(), "module and raw SQL agree");
+    let now = chrono::Utc::now();
+    let found = query::free_slots(&mut conn, practice, &window, &consumer, now)
+        .unwrap()
+        .slots
+        .len();
+    assert_eq!(
+        found,
+        raw(&mut conn, practice, &window, &consumer).len(),
+        "module and raw SQL agree"
+    );
     assert!(found > 0);
     eprintln!("a 14-day search returns {found} slots");
 
     let mut group = c.benchmark_group("slot_search_14_days");
     group.bench_function("query_module", |b| {
-        b.iter(|| query::free_slots(&mut conn, practice, &window, &consumer).unwrap())
+        b.iter(|| query::free_slots(&mut conn, practice, &window, &consumer, now).unwrap())
     });
-    group.bench_function("raw_sql", |b| b.iter(|| raw(&mut conn, practice, &window, &consumer)));
+    group.bench_function("raw_sql", |b| {
+        b.iter(|| raw(&mut conn, practice, &window, &consumer))
+    });
     group.finish();
     drop(conn);
     drop(pg);

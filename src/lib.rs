@@ -9,5 +9,5 @@ pub mod fhir;
 pub mod ingest;
 pub mod practice;
 pub mod server;
-pub mod users;
 pub mod synthetic;
+pub mod users;

@@ -19,7 +19,12 @@ pub fn practice_ods(n: i32) -> String {
 /// Generates `practices` practices with `weeks` weeks of weekday slots from `first_monday`
 /// (local midnight, as an instant). Triggers are bypassed for speed: the data set has no
 /// bookable Visit slot, which is what they guard.
-pub fn generate(conn: &mut PgConnection, practices: i32, weeks: i32, first_monday: DateTime<Utc>) -> QueryResult<()> {
+pub fn generate(
+    conn: &mut PgConnection,
+    practices: i32,
+    weeks: i32,
+    first_monday: DateTime<Utc>,
+) -> QueryResult<()> {
     conn.transaction::<_, diesel::result::Error, _>(|conn| {
         diesel::sql_query("SET LOCAL session_replication_role = replica").execute(conn)?;
         diesel::sql_query(

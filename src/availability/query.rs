@@ -12,7 +12,13 @@
 //! 4. its schedule has a practitioner role and the slot has a slot type (both are required in
 //!    a GP Connect slot search response);
 //! 5. it matches the consumer (table below);
-//! 6. it lies wholly inside the search window: `start >= window.start` and `end <= window.end`.
+//! 6. its booking window is open at the time of the search: no earlier than `book_from_days`
+//!    local days before the slot's (Europe/London) day, and no later than `book_until_minutes`
+//!    before it starts;
+//! 7. no booking limit that applies to the consumer (its organisation type, its ODS code, or a
+//!    group it belongs to; for the slot's schedule or the whole practice) is used up for the
+//!    slot's local day or ISO week, counting the bookings in force;
+//! 8. it lies wholly inside the search window: `start >= window.start` and `end <= window.end`.
 //!
 //! # Consumer matching
 //! GP Connect 1.2.7 slot search (`searchFilter` with GPConnect-OrganisationType-1 and
@@ -26,7 +32,8 @@
 //! | T and O        | (no type restriction or T among them) and (no ODS restriction or O among them) |
 //!
 //! All four rows are one rule applied to each kind of restriction separately: a restriction of a
-//! kind is passed only by a consumer that sent a matching value of that kind. An organisation
+//! kind is passed only by a consumer that sent a matching value of that kind. Named
+//! organisations are the slot's ODS codes together with the members of its organisation groups. An organisation
 //! type bookable doesn't know (say `oncology`) passes no type restriction, and so sees only
 //! slots without one; it is not an error.
 //!
@@ -131,6 +138,9 @@ pub enum HiddenReason {
     NoSlotType,
     OrganisationTypeRestricted,
     OdsCodeRestricted,
+    BookingNotYetOpen,
+    BookingClosed,
+    LimitReached,
     OutsideWindow,
 }
 
@@ -144,6 +154,9 @@ impl HiddenReason {
             Self::NoSlotType => "no-slot-type",
             Self::OrganisationTypeRestricted => "organisation-type-restricted",
             Self::OdsCodeRestricted => "ods-code-restricted",
+            Self::BookingNotYetOpen => "booking-not-yet-open",
+            Self::BookingClosed => "booking-closed",
+            Self::LimitReached => "limit-reached",
             Self::OutsideWindow => "outside-window",
         }
     }
@@ -170,7 +183,16 @@ impl HiddenReason {
                 "It is restricted to organisation types this consumer is not one of."
             }
             Self::OdsCodeRestricted => {
-                "It is restricted to named organisations (ODS codes) that don't include this consumer."
+                "It is restricted to named organisations (ODS codes or groups) that don't include this consumer."
+            }
+            Self::BookingNotYetOpen => {
+                "Its booking window has not opened yet: it is further ahead than external organisations may book."
+            }
+            Self::BookingClosed => {
+                "Its booking window has closed: it starts too soon for external organisations to book."
+            }
+            Self::LimitReached => {
+                "A booking limit for this consumer is used up for the slot's day or week."
             }
             Self::OutsideWindow => "It does not lie wholly inside the search window.",
         }
@@ -178,8 +200,9 @@ impl HiddenReason {
 }
 
 /// One visibility rule: the reason, and the SQL condition (over `e`, a `slot_effective` row)
-/// under which it hides the slot. `{T}` and `{O}` stand for the consumer's organisation type
-/// and ODS code parameters.
+/// under which it hides the slot. `{T}`, `{O}` and `{NOW}` stand for the consumer's organisation
+/// type and ODS code and the time of the search; `consumer_groups` and `exhausted` are the CTEs
+/// of [`PRELUDE`].
 struct Rule {
     reason: HiddenReason,
     hidden_when: &'static str,
@@ -213,16 +236,70 @@ const RULES: &[Rule] = &[
     },
     Rule {
         reason: HiddenReason::OdsCodeRestricted,
-        hidden_when: "cardinality(e.bookable_ods_codes) > 0 \
-                      AND NOT COALESCE({O} = ANY(e.bookable_ods_codes), false)",
+        hidden_when: "(cardinality(e.bookable_ods_codes) > 0 OR cardinality(e.bookable_group_ids) > 0) \
+                      AND NOT COALESCE({O} = ANY(e.bookable_ods_codes), false) \
+                      AND NOT e.bookable_group_ids && (SELECT ids FROM consumer_groups)",
+    },
+    Rule {
+        reason: HiddenReason::BookingNotYetOpen,
+        hidden_when: "e.book_from_days IS NOT NULL \
+                      AND ({NOW} AT TIME ZONE 'Europe/London')::date \
+                          < (e.start_at AT TIME ZONE 'Europe/London')::date - e.book_from_days",
+    },
+    Rule {
+        reason: HiddenReason::BookingClosed,
+        hidden_when: "e.book_until_minutes IS NOT NULL \
+                      AND e.start_at - make_interval(mins => e.book_until_minutes) < {NOW}",
+    },
+    Rule {
+        reason: HiddenReason::LimitReached,
+        hidden_when: "EXISTS (SELECT 1 FROM exhausted x \
+                      WHERE (x.schedule_id IS NULL OR x.schedule_id = e.schedule_id) \
+                        AND x.period_start = CASE x.period \
+                            WHEN 'day' THEN (e.start_at AT TIME ZONE 'Europe/London')::date \
+                            ELSE date_trunc('week', e.start_at AT TIME ZONE 'Europe/London')::date END)",
     },
 ];
 
+/// Common table expressions the rules use, computed once per query:
+/// - `consumer_groups`: the ids of this practice's organisation groups the consumer's ODS code
+///   belongs to;
+/// - `exhausted`: the (scope, period) pairs where a booking limit applying to the consumer is used
+///   up by the bookings in force (periods are Europe/London local days or ISO weeks).
+const PRELUDE: &str = "
+WITH consumer_groups AS (
+    SELECT COALESCE(array_agg(m.group_id), '{}') AS ids
+    FROM org_group_members m JOIN org_groups g ON g.id = m.group_id
+    WHERE g.practice_id = $1 AND m.ods_code = {O}
+), exhausted AS (
+    SELECT bl.schedule_id, bl.period, used.period_start
+    FROM booking_limits bl
+    JOIN LATERAL (
+        SELECT CASE bl.period
+                   WHEN 'day' THEN (bs.start_at AT TIME ZONE 'Europe/London')::date
+                   ELSE date_trunc('week', bs.start_at AT TIME ZONE 'Europe/London')::date
+               END AS period_start,
+               count(*) AS booked
+        FROM bookings b JOIN slots bs ON bs.id = b.slot_id
+        WHERE b.practice_id = $1 AND b.released_at IS NULL
+          AND (bl.schedule_id IS NULL OR bs.schedule_id = bl.schedule_id)
+          AND (b.booked_by_org_type = bl.org_type OR b.booked_by_ods = bl.ods_code
+               OR EXISTS (SELECT 1 FROM org_group_members gm
+                          WHERE gm.group_id = bl.group_id AND gm.ods_code = b.booked_by_ods))
+        GROUP BY 1
+    ) used ON used.booked >= bl.max_slots
+    WHERE bl.practice_id = $1
+      AND (bl.org_type = {T} OR bl.ods_code = {O}
+           OR bl.group_id IN (SELECT unnest(ids) FROM consumer_groups))
+)";
+
 fn bind_consumer_placeholders(sql: &str) -> String {
-    sql.replace("{T}", "$4").replace("{O}", "$5")
+    sql.replace("{T}", "$4")
+        .replace("{O}", "$5")
+        .replace("{NOW}", "$6")
 }
 
-/// `$1` practice, `$2`/`$3` window, `$4` organisation type, `$5` ODS code.
+/// `$1` practice, `$2`/`$3` window, `$4` organisation type, `$5` ODS code, `$6` now.
 static SEARCH_SQL: LazyLock<String> = LazyLock::new(|| {
     let visible = RULES
         .iter()
@@ -230,7 +307,8 @@ static SEARCH_SQL: LazyLock<String> = LazyLock::new(|| {
         .collect::<Vec<_>>()
         .join("\n  ");
     bind_consumer_placeholders(&format!(
-        "SELECT e.id, e.schedule_id, e.start_at, e.end_at, e.slot_type, e.delivery_channel,
+        "{PRELUDE}
+         SELECT e.id, e.schedule_id, e.start_at, e.end_at, e.slot_type, e.delivery_channel,
                 e.schedule_type, e.practitioner_role, e.location_id, e.practitioner_id,
                 l.name AS location_name, l.address_lines, l.postcode, l.phone,
                 p.family_name, p.given_name, p.prefix, p.sds_user_id, p.sds_role_profile_id, p.gender
@@ -243,8 +321,8 @@ static SEARCH_SQL: LazyLock<String> = LazyLock::new(|| {
     ))
 });
 
-/// `$1` practice, `$2`/`$3` window (nullable), `$4`/`$5` consumer, `$6` one slot (nullable),
-/// `$7`/`$8` slots starting in [from, to) (nullable).
+/// `$1` practice, `$2`/`$3` window (nullable), `$4`/`$5` consumer, `$6` now, `$7` one slot
+/// (nullable), `$8`/`$9` slots starting in [from, to) (nullable).
 static EXPLAIN_SQL: LazyLock<String> = LazyLock::new(|| {
     let reasons = RULES
         .iter()
@@ -256,12 +334,13 @@ static EXPLAIN_SQL: LazyLock<String> = LazyLock::new(|| {
         .collect::<Vec<_>>()
         .join(",\n ");
     bind_consumer_placeholders(&format!(
-        "SELECT e.id, array_remove(ARRAY[{reasons}], NULL) AS reasons,
+        "{PRELUDE}
+         SELECT e.id, array_remove(ARRAY[{reasons}], NULL) AS reasons,
                 e.bookable_org_types, e.bookable_ods_codes
          FROM slot_effective e
          WHERE e.practice_id = $1
-           AND ($6 IS NULL OR e.id = $6)
-           AND ($7 IS NULL OR (e.start_at >= $7 AND e.start_at < $8))
+           AND ($7::int8 IS NULL OR e.id = $7)
+           AND ($8::timestamptz IS NULL OR (e.start_at >= $8 AND e.start_at < $9))
          ORDER BY e.start_at, e.id"
     ))
 });
@@ -381,12 +460,14 @@ fn parse_channel(code: Option<String>) -> QueryResult<Option<DeliveryChannel>> {
         .map_err(|e| diesel::result::Error::DeserializationError(Box::new(e)))
 }
 
-/// The free slots of `practice` inside `window` that `consumer` may book, in one SQL query.
+/// The free slots of `practice` inside `window` that `consumer` may book when searching at
+/// `now` (booking windows and limits depend on it), in one SQL query.
 pub fn free_slots(
     conn: &mut PgConnection,
     practice: PracticeId,
     window: &SearchWindow,
     consumer: &Consumer,
+    now: DateTime<Utc>,
 ) -> QueryResult<SlotSearchResult> {
     let (org_type, ods_code) = consumer_binds(consumer);
     let rows: Vec<SearchRow> = diesel::sql_query(SEARCH_SQL.as_str())
@@ -395,6 +476,7 @@ pub fn free_slots(
         .bind::<Timestamptz, _>(window.end)
         .bind::<Nullable<Text>, _>(org_type)
         .bind::<Nullable<Text>, _>(ods_code)
+        .bind::<Timestamptz, _>(now)
         .load(conn)?;
 
     let mut result = SlotSearchResult {
@@ -481,6 +563,7 @@ fn explain_query(
     conn: &mut PgConnection,
     practice: PracticeId,
     consumer: &Consumer,
+    now: DateTime<Utc>,
     window: Option<&SearchWindow>,
     slot: Option<SlotId>,
     starting_between: Option<(DateTime<Utc>, DateTime<Utc>)>,
@@ -492,6 +575,7 @@ fn explain_query(
         .bind::<Nullable<Timestamptz>, _>(window.map(|w| w.end))
         .bind::<Nullable<Text>, _>(org_type)
         .bind::<Nullable<Text>, _>(ods_code)
+        .bind::<Timestamptz, _>(now)
         .bind::<Nullable<BigInt>, _>(slot.map(|s| s.0))
         .bind::<Nullable<Timestamptz>, _>(starting_between.map(|r| r.0))
         .bind::<Nullable<Timestamptz>, _>(starting_between.map(|r| r.1))
@@ -511,28 +595,30 @@ fn explain_query(
         .collect())
 }
 
-/// Why `slot` of `practice` is (or isn't) visible to `consumer`, optionally within a search
-/// window. `None` when the practice has no such slot.
+/// Why `slot` of `practice` is (or isn't) visible to `consumer` searching at `now`, optionally
+/// within a search window. `None` when the practice has no such slot.
 pub fn explain(
     conn: &mut PgConnection,
     practice: PracticeId,
     slot: SlotId,
     consumer: &Consumer,
+    now: DateTime<Utc>,
     window: Option<&SearchWindow>,
 ) -> QueryResult<Option<SlotExposure>> {
-    Ok(explain_query(conn, practice, consumer, window, Some(slot), None)?.pop())
+    Ok(explain_query(conn, practice, consumer, now, window, Some(slot), None)?.pop())
 }
 
-/// The exposure of every slot of `practice` starting in [from, to), for `consumer`, in start
-/// order: the week view and the reports use it to say why a slot is hidden.
+/// The exposure of every slot of `practice` starting in [from, to), for `consumer` searching at
+/// `now`, in start order: the week view and the reports use it to say why a slot is hidden.
 pub fn explain_between(
     conn: &mut PgConnection,
     practice: PracticeId,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
     consumer: &Consumer,
+    now: DateTime<Utc>,
 ) -> QueryResult<Vec<SlotExposure>> {
-    explain_query(conn, practice, consumer, None, None, Some((from, to)))
+    explain_query(conn, practice, consumer, now, None, None, Some((from, to)))
 }
 
 #[cfg(test)]

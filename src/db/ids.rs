@@ -32,5 +32,8 @@ typed_id!(
     ScheduleId,
     SlotId,
     UserId,
-    AuditId
+    AuditId,
+    GroupId,
+    LimitId,
+    BookingId
 );

@@ -52,6 +52,9 @@ diesel::table! {
         bookable_org_types -> Array<Text>,
         bookable_ods_codes -> Array<Text>,
         version -> Int4,
+        bookable_group_ids -> Array<Int8>,
+        book_from_days -> Nullable<Int4>,
+        book_until_minutes -> Nullable<Int4>,
     }
 }
 
@@ -70,6 +73,9 @@ diesel::table! {
         bookable_org_types -> Array<Text>,
         bookable_ods_codes -> Array<Text>,
         version -> Int4,
+        bookable_group_ids -> Array<Int8>,
+        book_from_days -> Nullable<Int4>,
+        book_until_minutes -> Nullable<Int4>,
     }
 }
 
@@ -125,6 +131,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     users,
     user_practices,
     audit_log,
+    org_groups,
+    org_group_members,
+    booking_limits,
+    bookings,
 );
 
 diesel::table! {
@@ -134,3 +144,46 @@ diesel::table! {
         expires_at -> Timestamptz,
     }
 }
+
+diesel::table! {
+    org_groups (id) {
+        id -> Int8,
+        practice_id -> Int8,
+        name -> Text,
+    }
+}
+
+diesel::table! {
+    org_group_members (group_id, ods_code) {
+        group_id -> Int8,
+        ods_code -> Text,
+    }
+}
+
+diesel::table! {
+    booking_limits (id) {
+        id -> Int8,
+        practice_id -> Int8,
+        schedule_id -> Nullable<Int8>,
+        org_type -> Nullable<Text>,
+        ods_code -> Nullable<Text>,
+        group_id -> Nullable<Int8>,
+        period -> Text,
+        max_slots -> Int4,
+    }
+}
+
+diesel::table! {
+    bookings (id) {
+        id -> Int8,
+        practice_id -> Int8,
+        slot_id -> Int8,
+        booked_by_ods -> Text,
+        booked_by_org_type -> Nullable<Text>,
+        booked_at -> Timestamptz,
+        released_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::joinable!(org_group_members -> org_groups (group_id));
+diesel::joinable!(bookings -> slots (slot_id));

@@ -132,8 +132,14 @@ pub async fn slot_search(
         &checked.ssp,
         move |conn, practice| {
             let params = params?;
-            let result = query::free_slots(conn, practice.id, &params.window, &params.consumer)
-                .map_err(database_error)?;
+            let result = query::free_slots(
+                conn,
+                practice.id,
+                &params.window,
+                &params.consumer,
+                chrono::Utc::now(),
+            )
+            .map_err(database_error)?;
             let base = format!(
                 "{scheme}://{host}/fhir/{}/STU3/1/gpconnect",
                 practice.ods_code

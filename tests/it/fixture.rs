@@ -223,10 +223,22 @@ pub fn create_practice(conn: &mut PgConnection, ods: &str, list_size: i32) -> Pr
 }
 
 pub fn load(conn: &mut PgConnection) -> Fixture {
-    let a = create_practice(conn, PRACTICE_A, 9_000);
-    let b = create_practice(conn, PRACTICE_B, 7_500);
+    create_practice(conn, PRACTICE_A, 9_000);
+    create_practice(conn, PRACTICE_B, 7_500);
     ingest::import(conn, &Actor::system("test"), &document_a()).unwrap();
     ingest::import(conn, &Actor::system("test"), &document_b()).unwrap();
+    load_ids(conn)
+}
+
+/// The fixture's practices and slot ids as they are now (after further imports).
+pub fn load_ids(conn: &mut PgConnection) -> Fixture {
+    let mut practice = |ods: &str| {
+        practice::by_ods(conn, &OdsCode::parse(ods).unwrap())
+            .unwrap()
+            .unwrap()
+            .id
+    };
+    let (a, b) = (practice(PRACTICE_A), practice(PRACTICE_B));
     let ids = slots::table
         .select((slots::external_id, slots::id))
         .load::<(String, SlotId)>(conn)

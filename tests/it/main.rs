@@ -4,6 +4,7 @@
 mod fixture;
 mod harness;
 mod ingest;
+mod limits;
 mod query;
 mod server;
 mod visit;

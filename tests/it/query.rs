@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 use bookable::availability::codes::OdsCode;
 use bookable::availability::query::{self, Consumer, HiddenReason, SearchWindow};
 use bookable::db::ids::PracticeId;
+use chrono::Utc;
 use diesel::prelude::*;
 
 use crate::fixture::{self, Fixture, day, local, set};
@@ -25,7 +26,11 @@ fn visible(
     w: &SearchWindow,
     c: &Consumer,
 ) -> BTreeSet<String> {
-    f.names(query::free_slots(conn, practice, w, c).unwrap().slot_ids())
+    f.names(
+        query::free_slots(conn, practice, w, c, Utc::now())
+            .unwrap()
+            .slot_ids(),
+    )
 }
 
 const BASE: &[&str] = &[
@@ -148,6 +153,7 @@ fn the_result_carries_schedules_locations_and_practitioners_once() {
         f.a,
         &june_10(),
         &consumer(Some("urgent-care"), Some("Y03032")),
+        Utc::now(),
     )
     .unwrap();
     assert_eq!(r.slots.len(), 8);
@@ -194,7 +200,7 @@ fn explain_names_every_reason_a_slot_is_hidden() {
     let mut conn = db.conn();
     let f = fixture::load(&mut conn);
     let reasons = |conn: &mut PgConnection, name: &str, c: &Consumer, w: Option<&SearchWindow>| {
-        query::explain(conn, f.a, f.id(name), c, w)
+        query::explain(conn, f.a, f.id(name), c, Utc::now(), w)
             .unwrap()
             .unwrap()
             .reasons
@@ -237,15 +243,22 @@ fn explain_names_every_reason_a_slot_is_hidden() {
         reasons(&mut conn, "open-late", &anyone, Some(&day_time)),
         vec![OutsideWindow]
     );
-    let exposure = query::explain(&mut conn, f.a, f.id("both-free"), &anyone, None)
+    let exposure = query::explain(&mut conn, f.a, f.id("both-free"), &anyone, Utc::now(), None)
         .unwrap()
         .unwrap();
     assert_eq!(exposure.org_types, vec!["urgent-care"]);
     assert_eq!(exposure.ods_codes, vec!["Y03032"]);
     assert!(
-        query::explain(&mut conn, f.a, f.id("b-open-free"), &anyone, None)
-            .unwrap()
-            .is_none(),
+        query::explain(
+            &mut conn,
+            f.a,
+            f.id("b-open-free"),
+            &anyone,
+            Utc::now(),
+            None
+        )
+        .unwrap()
+        .is_none(),
         "another practice's slot is not found"
     );
 }
@@ -257,7 +270,8 @@ fn explain_and_search_agree_on_every_slot_for_every_consumer() {
     let f = fixture::load(&mut conn);
     let w = june_10();
     for (c, expected) in consumer_table() {
-        let explained = query::explain_between(&mut conn, f.a, w.start(), w.end(), &c).unwrap();
+        let explained =
+            query::explain_between(&mut conn, f.a, w.start(), w.end(), &c, Utc::now()).unwrap();
         let shown = f.names(explained.iter().filter(|e| e.visible()).map(|e| e.slot_id));
         assert_eq!(shown, expected, "consumer {c:?}");
         assert_eq!(explained.len(), 14, "every slot of the day is explained");
@@ -275,7 +289,7 @@ fn a_schedule_without_practitioner_role_exposes_nothing() {
         .unwrap();
     let uc = consumer(Some("urgent-care"), None);
     assert_eq!(visible(&mut conn, &f, f.a, &june_10(), &uc), base_and(&[]));
-    let e = query::explain(&mut conn, f.a, f.id("type-free"), &uc, None)
+    let e = query::explain(&mut conn, f.a, f.id("type-free"), &uc, Utc::now(), None)
         .unwrap()
         .unwrap();
     assert_eq!(e.reasons, vec![HiddenReason::NoPractitionerRole]);

@@ -1,0 +1,215 @@
+//! Organisation groups: a practice's named sets of ODS codes ("Our PCN", "Federation hubs") that
+//! schedules and slots can be made bookable by. The query module resolves membership at search
+//! time, so editing a group changes what its members see at once.
+
+use diesel::prelude::*;
+use serde::Serialize;
+use serde_json::json;
+
+use super::codes::OdsCode;
+use crate::audit::{self, Actor, Change};
+use crate::db::ids::{GroupId, PracticeId, ScheduleId, SlotId};
+use crate::db::schema::{org_group_members, org_groups, schedules, slots};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OrgGroup {
+    pub id: GroupId,
+    pub name: String,
+    pub members: Vec<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum GroupError {
+    #[error("a group needs a name")]
+    NoName,
+    #[error("this practice already has a group called '{0}'")]
+    DuplicateName(String),
+    #[error("no such group at this practice")]
+    NotFound,
+    #[error(transparent)]
+    Database(#[from] diesel::result::Error),
+}
+
+/// The practice's groups with their members, by name.
+pub fn list(conn: &mut PgConnection, practice: PracticeId) -> QueryResult<Vec<OrgGroup>> {
+    let groups: Vec<(GroupId, String)> = org_groups::table
+        .filter(org_groups::practice_id.eq(practice))
+        .order(org_groups::name)
+        .select((org_groups::id, org_groups::name))
+        .load(conn)?;
+    let members: Vec<(GroupId, String)> = org_group_members::table
+        .filter(org_group_members::group_id.eq_any(groups.iter().map(|g| g.0)))
+        .order(org_group_members::ods_code)
+        .select((org_group_members::group_id, org_group_members::ods_code))
+        .load(conn)?;
+    Ok(groups
+        .into_iter()
+        .map(|(id, name)| OrgGroup {
+            id,
+            name,
+            members: members
+                .iter()
+                .filter(|m| m.0 == id)
+                .map(|m| m.1.clone())
+                .collect(),
+        })
+        .collect())
+}
+
+fn get(conn: &mut PgConnection, practice: PracticeId, id: GroupId) -> Result<OrgGroup, GroupError> {
+    list(conn, practice)?
+        .into_iter()
+        .find(|g| g.id == id)
+        .ok_or(GroupError::NotFound)
+}
+
+/// Creates a group (`id` None) or renames it and replaces its members, in one transaction.
+pub fn save(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    practice: PracticeId,
+    id: Option<GroupId>,
+    name: &str,
+    members: &[OdsCode],
+) -> Result<GroupId, GroupError> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(GroupError::NoName);
+    }
+    conn.transaction(|conn| {
+        let taken = org_groups::table
+            .filter(org_groups::practice_id.eq(practice))
+            .filter(org_groups::name.eq(name))
+            .select(org_groups::id)
+            .first::<GroupId>(conn)
+            .optional()?;
+        if taken.is_some_and(|t| Some(t) != id) {
+            return Err(GroupError::DuplicateName(name.to_owned()));
+        }
+        let before = id.map(|id| get(conn, practice, id)).transpose()?;
+        let id = match id {
+            Some(id) => {
+                diesel::update(org_groups::table.find(id))
+                    .set(org_groups::name.eq(name))
+                    .execute(conn)?;
+                diesel::delete(org_group_members::table.filter(org_group_members::group_id.eq(id)))
+                    .execute(conn)?;
+                id
+            }
+            None => diesel::insert_into(org_groups::table)
+                .values((
+                    org_groups::practice_id.eq(practice),
+                    org_groups::name.eq(name),
+                ))
+                .returning(org_groups::id)
+                .get_result(conn)?,
+        };
+        let mut codes: Vec<&str> = members.iter().map(OdsCode::as_str).collect();
+        codes.sort_unstable();
+        codes.dedup();
+        diesel::insert_into(org_group_members::table)
+            .values(
+                codes
+                    .iter()
+                    .map(|c| {
+                        (
+                            org_group_members::group_id.eq(id),
+                            org_group_members::ods_code.eq(*c),
+                        )
+                    })
+                    .collect::<Vec<_>>(),
+            )
+            .execute(conn)?;
+        let after = get(conn, practice, id)?;
+        audit::record(
+            conn,
+            actor,
+            Change {
+                practice: Some(practice),
+                action: if before.is_some() { "update" } else { "create" },
+                entity: "org_group",
+                entity_id: Some(id.0),
+                before: before.map(|g| json!(g)),
+                after: Some(json!(after)),
+            },
+        )?;
+        Ok(id)
+    })
+}
+
+/// What a schedule or slot is bookable by, besides organisation types and ODS codes.
+pub enum Target {
+    Schedule(ScheduleId),
+    /// A slot's groups apply only while it overrides its schedule's bookability.
+    Slot(SlotId),
+}
+
+/// Sets the groups a schedule or slot is bookable by; every group must be the practice's own.
+pub fn set_bookable_groups(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    practice: PracticeId,
+    target: Target,
+    groups: &[GroupId],
+) -> Result<(), GroupError> {
+    conn.transaction(|conn| {
+        let own: i64 = org_groups::table
+            .filter(org_groups::practice_id.eq(practice))
+            .filter(org_groups::id.eq_any(groups))
+            .count()
+            .get_result(conn)?;
+        let mut ids: Vec<i64> = groups.iter().map(|g| g.0).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        if own != ids.len() as i64 {
+            return Err(GroupError::NotFound);
+        }
+        let (entity, entity_id, before): (&str, i64, Vec<i64>) = match target {
+            Target::Schedule(id) => {
+                let before = schedules::table
+                    .filter(schedules::practice_id.eq(practice))
+                    .find(id)
+                    .select(schedules::bookable_group_ids)
+                    .first(conn)
+                    .optional()?
+                    .ok_or(GroupError::NotFound)?;
+                diesel::update(schedules::table.find(id))
+                    .set((
+                        schedules::bookable_group_ids.eq(&ids),
+                        schedules::version.eq(schedules::version + 1),
+                    ))
+                    .execute(conn)?;
+                ("schedule", id.0, before)
+            }
+            Target::Slot(id) => {
+                let before = slots::table
+                    .filter(slots::practice_id.eq(practice))
+                    .find(id)
+                    .select(slots::bookable_group_ids)
+                    .first(conn)
+                    .optional()?
+                    .ok_or(GroupError::NotFound)?;
+                diesel::update(slots::table.find(id))
+                    .set((
+                        slots::bookable_group_ids.eq(&ids),
+                        slots::version.eq(slots::version + 1),
+                    ))
+                    .execute(conn)?;
+                ("slot", id.0, before)
+            }
+        };
+        audit::record(
+            conn,
+            actor,
+            Change {
+                practice: Some(practice),
+                action: "set_groups",
+                entity,
+                entity_id: Some(entity_id),
+                before: Some(json!({ "bookable_group_ids": before })),
+                after: Some(json!({ "bookable_group_ids": ids })),
+            },
+        )?;
+        Ok(())
+    })
+}

@@ -1,0 +1,309 @@
+//! Booking limits ("at most N slots per day or week may be booked by organisation type T, ODS
+//! code O or group G", per schedule or for the whole practice) and booking windows ("exposed
+//! from D days before the slot until M minutes before it starts"). The query module applies
+//! both; this module stores them, checked and audited.
+
+use diesel::prelude::*;
+use serde::Serialize;
+use serde_json::json;
+
+use super::codes::{OdsCode, OrganisationType};
+use crate::audit::{self, Actor, Change};
+use crate::db::ids::{GroupId, LimitId, PracticeId, ScheduleId, SlotId};
+use crate::db::schema::{booking_limits, org_groups, schedules, slots};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Period {
+    /// A Europe/London local day.
+    Day,
+    /// An ISO week (Monday to Sunday), in Europe/London local time.
+    Week,
+}
+
+impl Period {
+    pub fn code(self) -> &'static str {
+        match self {
+            Period::Day => "day",
+            Period::Week => "week",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Period> {
+        [Period::Day, Period::Week]
+            .into_iter()
+            .find(|p| p.code() == s)
+    }
+}
+
+/// Whose bookings a limit counts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Subject {
+    OrgType(String),
+    Ods(String),
+    Group(GroupId),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BookingLimit {
+    pub id: LimitId,
+    /// `None`: the limit counts bookings across the whole practice.
+    pub schedule: Option<ScheduleId>,
+    pub subject: Subject,
+    pub period: Period,
+    pub max_slots: i32,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LimitError {
+    #[error("a limit must allow at least one slot")]
+    NotPositive,
+    #[error("no such schedule, group or limit at this practice")]
+    NotFound,
+    #[error("a booking window can't be negative")]
+    NegativeWindow,
+    #[error(transparent)]
+    Database(#[from] diesel::result::Error),
+}
+
+type LimitRow = (
+    LimitId,
+    Option<ScheduleId>,
+    Option<String>,
+    Option<String>,
+    Option<GroupId>,
+    String,
+    i32,
+);
+
+fn from_row((id, schedule, org_type, ods, group, period, max_slots): LimitRow) -> BookingLimit {
+    let subject = match (org_type, ods, group) {
+        (Some(t), _, _) => Subject::OrgType(t),
+        (_, Some(o), _) => Subject::Ods(o),
+        (_, _, Some(g)) => Subject::Group(g),
+        _ => unreachable!("CHECK (num_nonnulls(org_type, ods_code, group_id) = 1)"),
+    };
+    let period = Period::parse(&period).expect("CHECK (period IN ('day', 'week'))");
+    BookingLimit {
+        id,
+        schedule,
+        subject,
+        period,
+        max_slots,
+    }
+}
+
+pub fn list(conn: &mut PgConnection, practice: PracticeId) -> QueryResult<Vec<BookingLimit>> {
+    Ok(booking_limits::table
+        .filter(booking_limits::practice_id.eq(practice))
+        .order(booking_limits::id)
+        .select((
+            booking_limits::id,
+            booking_limits::schedule_id,
+            booking_limits::org_type,
+            booking_limits::ods_code,
+            booking_limits::group_id,
+            booking_limits::period,
+            booking_limits::max_slots,
+        ))
+        .load::<LimitRow>(conn)?
+        .into_iter()
+        .map(from_row)
+        .collect())
+}
+
+/// The subject of a new limit, validated.
+pub enum NewSubject {
+    OrgType(OrganisationType),
+    Ods(OdsCode),
+    Group(GroupId),
+}
+
+pub fn add(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    practice: PracticeId,
+    schedule: Option<ScheduleId>,
+    subject: NewSubject,
+    period: Period,
+    max_slots: i32,
+) -> Result<LimitId, LimitError> {
+    if max_slots < 1 {
+        return Err(LimitError::NotPositive);
+    }
+    conn.transaction(|conn| {
+        if let Some(s) = schedule {
+            let own: i64 = schedules::table
+                .filter(schedules::practice_id.eq(practice))
+                .find(s)
+                .count()
+                .get_result(conn)?;
+            if own == 0 {
+                return Err(LimitError::NotFound);
+            }
+        }
+        let (org_type, ods, group) = match &subject {
+            NewSubject::OrgType(t) => (Some(t.code().to_owned()), None, None),
+            NewSubject::Ods(o) => (None, Some(o.as_str().to_owned()), None),
+            NewSubject::Group(g) => {
+                let own: i64 = org_groups::table
+                    .filter(org_groups::practice_id.eq(practice))
+                    .find(g)
+                    .count()
+                    .get_result(conn)?;
+                if own == 0 {
+                    return Err(LimitError::NotFound);
+                }
+                (None, None, Some(*g))
+            }
+        };
+        let id: LimitId = diesel::insert_into(booking_limits::table)
+            .values((
+                booking_limits::practice_id.eq(practice),
+                booking_limits::schedule_id.eq(schedule),
+                booking_limits::org_type.eq(&org_type),
+                booking_limits::ods_code.eq(&ods),
+                booking_limits::group_id.eq(group),
+                booking_limits::period.eq(period.code()),
+                booking_limits::max_slots.eq(max_slots),
+            ))
+            .returning(booking_limits::id)
+            .get_result(conn)?;
+        let limit = list(conn, practice)?
+            .into_iter()
+            .find(|l| l.id == id)
+            .ok_or(LimitError::NotFound)?;
+        audit::record(
+            conn,
+            actor,
+            Change {
+                practice: Some(practice),
+                action: "create",
+                entity: "booking_limit",
+                entity_id: Some(id.0),
+                before: None,
+                after: Some(json!(limit)),
+            },
+        )?;
+        Ok(id)
+    })
+}
+
+pub fn remove(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    practice: PracticeId,
+    id: LimitId,
+) -> Result<(), LimitError> {
+    conn.transaction(|conn| {
+        let limit = list(conn, practice)?
+            .into_iter()
+            .find(|l| l.id == id)
+            .ok_or(LimitError::NotFound)?;
+        diesel::delete(booking_limits::table.find(id)).execute(conn)?;
+        audit::record(
+            conn,
+            actor,
+            Change {
+                practice: Some(practice),
+                action: "delete",
+                entity: "booking_limit",
+                entity_id: Some(id.0),
+                before: Some(json!(limit)),
+                after: None,
+            },
+        )?;
+        Ok(())
+    })
+}
+
+/// "Exposed from `from_days` local days before the slot's day until `until_minutes` before it
+/// starts"; `None` leaves that side open (for a slot: follows its schedule).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct BookingWindow {
+    pub from_days: Option<i32>,
+    pub until_minutes: Option<i32>,
+}
+
+pub enum WindowTarget {
+    Schedule(ScheduleId),
+    Slot(SlotId),
+}
+
+pub fn set_window(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    practice: PracticeId,
+    target: WindowTarget,
+    window: BookingWindow,
+) -> Result<(), LimitError> {
+    if window.from_days.is_some_and(|d| d < 0) || window.until_minutes.is_some_and(|m| m < 0) {
+        return Err(LimitError::NegativeWindow);
+    }
+    conn.transaction(|conn| {
+        let (entity, id, before) = match target {
+            WindowTarget::Schedule(id) => {
+                let (from_days, until_minutes) = schedules::table
+                    .filter(schedules::practice_id.eq(practice))
+                    .find(id)
+                    .select((schedules::book_from_days, schedules::book_until_minutes))
+                    .first(conn)
+                    .optional()?
+                    .ok_or(LimitError::NotFound)?;
+                diesel::update(schedules::table.find(id))
+                    .set((
+                        schedules::book_from_days.eq(window.from_days),
+                        schedules::book_until_minutes.eq(window.until_minutes),
+                        schedules::version.eq(schedules::version + 1),
+                    ))
+                    .execute(conn)?;
+                (
+                    "schedule",
+                    id.0,
+                    BookingWindow {
+                        from_days,
+                        until_minutes,
+                    },
+                )
+            }
+            WindowTarget::Slot(id) => {
+                let (from_days, until_minutes) = slots::table
+                    .filter(slots::practice_id.eq(practice))
+                    .find(id)
+                    .select((slots::book_from_days, slots::book_until_minutes))
+                    .first(conn)
+                    .optional()?
+                    .ok_or(LimitError::NotFound)?;
+                diesel::update(slots::table.find(id))
+                    .set((
+                        slots::book_from_days.eq(window.from_days),
+                        slots::book_until_minutes.eq(window.until_minutes),
+                        slots::version.eq(slots::version + 1),
+                    ))
+                    .execute(conn)?;
+                (
+                    "slot",
+                    id.0,
+                    BookingWindow {
+                        from_days,
+                        until_minutes,
+                    },
+                )
+            }
+        };
+        audit::record(
+            conn,
+            actor,
+            Change {
+                practice: Some(practice),
+                action: "set_booking_window",
+                entity,
+                entity_id: Some(id),
+                before: Some(json!(before)),
+                after: Some(json!(window)),
+            },
+        )?;
+        Ok(())
+    })
+}
