@@ -81,11 +81,8 @@ async fn gpconnect_layer(
         ssp_trace_id = %header("Ssp-TraceID"),
         ssp_interaction = %header("Ssp-InteractionID"),
     );
-    let request = req.request().clone();
-    let mut res = match next.call(req).instrument(span).await {
-        Ok(res) => res.map_into_boxed_body(),
-        Err(e) => ServiceResponse::new(request, e.error_response()),
-    };
+    // Handlers and their extractors turn errors into responses, which pass through here.
+    let mut res = next.call(req).instrument(span).await?.map_into_boxed_body();
     res.headers_mut()
         .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(res)

@@ -106,7 +106,11 @@ fn parse_date_time(s: &str) -> Result<DateTime<Utc>, String> {
     Ok(dt.with_timezone(&Utc))
 }
 
-fn parse_bound(pairs: &[(String, String)], bound: Bound) -> Result<DateTime<Utc>, FhirError> {
+/// A bound as an instant, and its date when it was sent as a date.
+fn parse_bound(
+    pairs: &[(String, String)],
+    bound: Bound,
+) -> Result<(DateTime<Utc>, Option<NaiveDate>), FhirError> {
     let name = bound.name();
     let raw = match values(pairs, name)[..] {
         [] => {
@@ -129,15 +133,18 @@ fn parse_bound(pairs: &[(String, String)], bound: Bound) -> Result<DateTime<Utc>
         )));
     };
     if let Some(day) = parse_date(value) {
-        return match bound {
-            Bound::Start => Ok(local_midnight(day)),
+        let instant = match bound {
+            Bound::Start => local_midnight(day),
             Bound::End => day
                 .checked_add_days(Days::new(1))
                 .map(local_midnight)
-                .ok_or_else(|| invalid("the date is out of range")),
+                .ok_or_else(|| invalid("the date is out of range"))?,
         };
+        return Ok((instant, Some(day)));
     }
-    parse_date_time(value).map_err(|why| invalid(&why))
+    parse_date_time(value)
+        .map(|instant| (instant, None))
+        .map_err(|why| invalid(&why))
 }
 
 fn single_filter<'a>(found: &[&'a str], what: &str) -> Result<Option<&'a str>, FhirError> {
@@ -202,8 +209,8 @@ pub fn parse(pairs: &[(String, String)]) -> Result<SlotSearch, FhirError> {
             missing.join(", ")
         )));
     }
-    let start = parse_bound(pairs, Bound::Start)?;
-    let end = parse_bound(pairs, Bound::End)?;
+    let (start, _) = parse_bound(pairs, Bound::Start)?;
+    let (end, end_day) = parse_bound(pairs, Bound::End)?;
     match values(pairs, "status")[..] {
         ["free"] => {}
         [other] => {
@@ -222,10 +229,14 @@ pub fn parse(pairs: &[(String, String)]) -> Result<SlotSearch, FhirError> {
             "the _include=Slot:schedule parameter is missing",
         ));
     }
+    // A date end covers its whole day, so an end day before the start's day must be caught
+    // before it becomes an empty window instead of a negative one.
+    let negative = FhirError::invalid_parameter("the end of the search window is before its start");
+    if end_day.is_some_and(|day| day < start.with_timezone(&London).date_naive()) {
+        return Err(negative);
+    }
     let window = SearchWindow::new(start, end).map_err(|e| match e {
-        WindowError::Negative => {
-            FhirError::invalid_parameter("the end of the search window is before its start")
-        }
+        WindowError::Negative => negative,
         WindowError::TooLong => FhirError::invalid_parameter(format!(
             "the search window is longer than {} days (UK local days)",
             SearchWindow::MAX_LOCAL_DAYS

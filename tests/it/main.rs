@@ -1,6 +1,9 @@
 //! One integration-test binary (zero-to-production's layout): modules share the harness and
 //! link once.
 
+mod fhir;
+mod fhir_reads;
+mod fhir_security;
 mod fixture;
 mod harness;
 mod ingest;
