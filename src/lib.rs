@@ -8,6 +8,7 @@ pub mod demo;
 pub mod fhir;
 pub mod ingest;
 pub mod practice;
+pub mod reports;
 pub mod server;
 pub mod synthetic;
 pub mod users;

@@ -187,3 +187,11 @@ diesel::table! {
 
 diesel::joinable!(org_group_members -> org_groups (group_id));
 diesel::joinable!(bookings -> slots (slot_id));
+
+diesel::table! {
+    report_settings (id) {
+        id -> Bool,
+        nhs111_patients_per_appointment -> Int4,
+        updated_at -> Timestamptz,
+    }
+}

@@ -9,5 +9,6 @@ mod harness;
 mod ingest;
 mod limits;
 mod query;
+mod reports;
 mod server;
 mod visit;
