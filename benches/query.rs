@@ -19,7 +19,7 @@ SELECT sl.id, sl.start_at, sl.end_at, sc.id AS schedule_id, sl.slot_type,
        COALESCE(sl.delivery_channel, sc.delivery_channel) AS delivery_channel,
        sc.schedule_type, sc.practitioner_role, l.name AS location_name, p.family_name
 FROM slots sl
-JOIN schedules sc ON sc.id = sl.schedule_id
+JOIN schedules sc ON sc.id = sl.schedule_id AND sc.practice_id = sl.practice_id
 JOIN locations l ON l.id = sc.location_id
 LEFT JOIN practitioners p ON p.id = sc.practitioner_id
 WHERE sl.practice_id = $1 AND sl.start_at >= $2 AND sl.start_at < $3 AND sl.end_at <= $3
@@ -74,6 +74,33 @@ fn raw(
         .unwrap()
 }
 
+/// Every practice gets a group of five ODS codes (Y03032 among them) that its schedules 1, 4
+/// and 7 are also bookable by, limits for urgent-care (40 a day) and for the group (100 a week),
+/// 30 bookings in force by urgent-care organisations on one day, and booking windows (28 days
+/// ahead, until an hour before) on every schedule.
+fn use_groups_limits_and_windows(conn: &mut PgConnection) {
+    for sql in [
+        "INSERT INTO org_groups (practice_id, name) SELECT id, 'Our PCN' FROM practices",
+        "INSERT INTO org_group_members (group_id, ods_code)
+         SELECT g.id, c FROM org_groups g, unnest(ARRAY['Y03032', 'C81001', 'C81002', 'C81003', 'C81004']) c",
+        "UPDATE schedules sc SET bookable_group_ids = ARRAY[g.id]
+         FROM org_groups g WHERE g.practice_id = sc.practice_id AND sc.external_id IN ('S1', 'S4', 'S7')",
+        "UPDATE schedules SET book_from_days = 28, book_until_minutes = 60",
+        "INSERT INTO booking_limits (practice_id, org_type, period, max_slots)
+         SELECT id, 'urgent-care', 'day', 40 FROM practices",
+        "INSERT INTO booking_limits (practice_id, group_id, period, max_slots)
+         SELECT practice_id, id, 'week', 100 FROM org_groups",
+        "INSERT INTO bookings (practice_id, slot_id, booked_by_ods, booked_by_org_type, booked_at)
+         SELECT s.practice_id, s.id, 'NLO' || (s.id % 90 + 10), 'urgent-care', now()
+         FROM (SELECT id, practice_id, row_number() OVER (PARTITION BY practice_id ORDER BY id) AS n
+               FROM slots WHERE status = 'free' AND start_at >= '2026-03-17' AND start_at < '2026-03-18') s
+         WHERE s.n <= 30",
+        "ANALYZE",
+    ] {
+        diesel::sql_query(sql).execute(conn).unwrap();
+    }
+}
+
 fn slot_search(c: &mut Criterion) {
     let full = std::env::args().any(|a| a == "--bench");
     let (practices, weeks) = if full { (200, 26) } else { (2, 3) };
@@ -107,7 +134,8 @@ fn slot_search(c: &mut Criterion) {
     )
     .unwrap();
     let consumer = Consumer::new(Some("urgent-care"), Some(OdsCode::parse("Y03032").unwrap()));
-    let now = chrono::Utc::now();
+    // Searching on 10 March: the 14 days ahead all lie inside the 28-day booking windows.
+    let now = query::local_midnight(NaiveDate::from_ymd_opt(2026, 3, 10).unwrap());
     let found = query::free_slots(&mut conn, practice, &window, &consumer, now)
         .unwrap()
         .slots
@@ -126,6 +154,17 @@ fn slot_search(c: &mut Criterion) {
     });
     group.bench_function("raw_sql", |b| {
         b.iter(|| raw(&mut conn, practice, &window, &consumer))
+    });
+
+    // Issue 6: the same search with groups, limits and booking windows in use at every practice.
+    use_groups_limits_and_windows(&mut conn);
+    let with_rules = query::free_slots(&mut conn, practice, &window, &consumer, now)
+        .unwrap()
+        .slots
+        .len();
+    eprintln!("with groups, limits and windows the search returns {with_rules} slots");
+    group.bench_function("query_module_with_groups_limits_windows", |b| {
+        b.iter(|| query::free_slots(&mut conn, practice, &window, &consumer, now).unwrap())
     });
     group.finish();
     drop(conn);

@@ -1,6 +1,7 @@
 //! bookable: GP Connect slot availability management for a GP practice provider system.
 
 pub mod admin;
+pub mod api;
 pub mod audit;
 pub mod availability;
 pub mod db;

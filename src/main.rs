@@ -23,6 +23,15 @@ struct Cli {
     /// PostgreSQL URL. When unset, bookable starts a private PostgreSQL of its own for this run.
     #[arg(long, env = "DATABASE_URL", global = true)]
     database_url: Option<String>,
+    /// Bearer token of the JSON API for the practice's systems (rota import, bookings);
+    /// without one that API is switched off.
+    #[arg(
+        long,
+        env = "BOOKABLE_API_TOKEN",
+        global = true,
+        hide_env_values = true
+    )]
+    api_token: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -49,6 +58,16 @@ enum Command {
     User(UserCommand),
     /// Import a practice's schedules and slots from a JSON document (see README).
     Import { file: std::path::PathBuf },
+    /// Generate the synthetic benchmark data set (practices S00001…, weekday slots from a Monday).
+    Synthetic {
+        #[arg(long, default_value_t = 200)]
+        practices: i32,
+        #[arg(long, default_value_t = 26)]
+        weeks: i32,
+        /// The Monday the slots start on (default: this week's).
+        #[arg(long)]
+        from: Option<chrono::NaiveDate>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -98,10 +117,14 @@ fn migrated(url: &str) -> anyhow::Result<PgConnection> {
     Ok(conn)
 }
 
-async fn serve(url: &str, bind: &str) -> anyhow::Result<()> {
+async fn serve(url: &str, bind: &str, api_token: Option<&str>) -> anyhow::Result<()> {
     let pool = db::pool(url, 16)?;
     let listener = TcpListener::bind(bind).with_context(|| format!("binding {bind}"))?;
-    server::run(listener, AppState::new(pool))?.await?;
+    let mut state = AppState::new(pool);
+    if let Some(token) = api_token {
+        state.api = bookable::api::ApiSettings::with_token(token);
+    }
+    server::run(listener, state)?.await?;
     Ok(())
 }
 
@@ -124,7 +147,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Serve { bind } => {
             migrated(&url)?;
             println!("bookable listening on http://{bind}/");
-            serve(&url, &bind).await?;
+            serve(&url, &bind, cli.api_token.as_deref()).await?;
         }
         Command::Demo { bind } => {
             let mut conn = migrated(&url)?;
@@ -139,7 +162,7 @@ async fn main() -> anyhow::Result<()> {
                 demo::DEMO_PASSWORD
             );
             println!("  practices A20047 and B82617, four weeks of slots from {today}");
-            serve(&url, &bind).await?;
+            serve(&url, &bind, cli.api_token.as_deref()).await?;
         }
         Command::Practice(PracticeCommand::Add {
             ods,
@@ -182,6 +205,20 @@ async fn main() -> anyhow::Result<()> {
                 &roles,
             )?;
             println!("User {username} saved.");
+        }
+        Command::Synthetic {
+            practices,
+            weeks,
+            from,
+        } => {
+            let mut conn = migrated(&url)?;
+            let today = chrono::Utc::now()
+                .with_timezone(&chrono_tz::Europe::London)
+                .date_naive();
+            let monday = from.unwrap_or_else(|| today.week(chrono::Weekday::Mon).first_day());
+            let first = bookable::availability::query::local_midnight(monday);
+            bookable::synthetic::generate(&mut conn, practices, weeks, first)?;
+            println!("Generated {practices} practices × {weeks} weeks of slots from {monday}.");
         }
         Command::Import { file } => {
             let mut conn = migrated(&url)?;

@@ -15,12 +15,15 @@ pub struct AppState {
     pub pool: DbPool,
     /// The admin UI's session, cookie and sign-in settings.
     pub admin: crate::admin::AdminSettings,
+    /// The practice systems' JSON API token (switched off without one).
+    pub api: crate::api::ApiSettings,
 }
 
 impl AppState {
     pub fn new(pool: DbPool) -> Self {
         AppState {
             admin: crate::admin::AdminSettings::default(),
+            api: crate::api::ApiSettings::default(),
             pool,
         }
     }
@@ -51,6 +54,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: &AppState) {
     cfg.service(health);
     crate::admin::configure(cfg, state);
     cfg.configure(crate::fhir::routes);
+    cfg.configure(crate::api::routes);
 }
 
 /// Starts serving on `listener`; the caller awaits the returned server.

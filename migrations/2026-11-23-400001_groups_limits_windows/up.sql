@@ -83,4 +83,6 @@ SELECT sl.id,
        COALESCE(sl.book_from_days, sc.book_from_days) AS book_from_days,
        COALESCE(sl.book_until_minutes, sc.book_until_minutes) AS book_until_minutes
 FROM slots sl
-JOIN schedules sc ON sc.id = sl.schedule_id;
+-- The practice condition is implied (a slot's schedule is its practice's); stating it lets the
+-- planner read only the searched practice's schedules.
+JOIN schedules sc ON sc.id = sl.schedule_id AND sc.practice_id = sl.practice_id;

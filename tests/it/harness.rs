@@ -169,12 +169,18 @@ impl Drop for TestApp {
 /// Starts the server as `bookable serve` does, on port 0, inside the test's actix runtime
 /// (use `#[actix_web::test]`).
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// `spawn_app` with settings changed from their defaults.
+pub async fn spawn_app_with(configure: impl FnOnce(&mut bookable::server::AppState)) -> TestApp {
     let db = TestDb::new();
     let pool = db.pool(8);
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let address = format!("http://{}", listener.local_addr().unwrap());
-    let server = bookable::server::run(listener, bookable::server::AppState::new(pool))
-        .expect("start the server");
+    let mut state = bookable::server::AppState::new(pool);
+    configure(&mut state);
+    let server = bookable::server::run(listener, state).expect("start the server");
     let handle = server.handle();
     actix_web::rt::spawn(server);
     TestApp {

@@ -1,6 +1,7 @@
 //! One integration-test binary (zero-to-production's layout): modules share the harness and
 //! link once.
 
+mod api;
 mod fhir;
 mod fhir_reads;
 mod fhir_security;
