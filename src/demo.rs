@@ -243,12 +243,14 @@ pub fn rota(ods: &str, town: &str, first: NaiveDate, days: u64) -> ImportDocumen
 pub fn seed(conn: &mut PgConnection, today: NaiveDate) -> anyhow::Result<()> {
     let actor = Actor::system("demo seed");
     let mut roles = Vec::new();
-    for (ods, name, town, list_size) in [
-        ("A20047", "Riverside Medical Practice", "Leeds", 9_000),
-        ("B82617", "Hillview Surgery", "Harrogate", 7_500),
+    for (ods, name, town, list_size, asid) in [
+        ("A20047", "Riverside Medical Practice", "Leeds", 9_000, "200000000359"),
+        ("B82617", "Hillview Surgery", "Harrogate", 7_500, "200000000360"),
     ] {
         let ods_code = OdsCode::parse(ods)?;
         let p = practice::upsert(conn, &actor, &ods_code, name, list_size)?;
+        // The ASID GP Connect consumers send as Ssp-To (see docs/gp-connect.md).
+        crate::fhir::store::set_asid(conn, &actor, p.id, Some(asid))?;
         ingest::import(conn, &actor, &rota(ods, town, today, 28))?;
         roles.push((p.id, Role::Manager));
     }

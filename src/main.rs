@@ -81,6 +81,9 @@ enum PracticeCommand {
         /// Registered patients, for the NHS 111 direct booking minimum.
         #[arg(long, default_value_t = 0)]
         list_size: i32,
+        /// The ASID of the practice's GP Connect endpoint, which consumers send as Ssp-To.
+        #[arg(long)]
+        asid: Option<String>,
     },
 }
 
@@ -168,9 +171,13 @@ async fn main() -> anyhow::Result<()> {
             ods,
             name,
             list_size,
+            asid,
         }) => {
             let mut conn = migrated(&url)?;
             let p = practice::upsert(&mut conn, &actor, &OdsCode::parse(&ods)?, &name, list_size)?;
+            if let Some(asid) = asid {
+                bookable::fhir::store::set_asid(&mut conn, &actor, p.id, Some(&asid))?;
+            }
             println!("Practice {} ({}) saved.", p.ods_code, p.name);
         }
         Command::User(UserCommand::Add {

@@ -23,9 +23,10 @@ struct Checked {
     requester: Requester,
 }
 
-fn check(req: &HttpRequest, interaction: Interaction) -> Result<Checked, HttpResponse> {
-    let format = negotiate(req).map_err(|e| e.respond(Format::Json))?;
-    let refuse = |e: FhirError| e.respond(format);
+/// The checks every request passes first; a refusal comes with the format to send it in.
+fn check(req: &HttpRequest, interaction: Interaction) -> Result<Checked, (Format, FhirError)> {
+    let format = negotiate(req).map_err(|e| (Format::Json, e))?;
+    let refuse = |e: FhirError| (format, e);
     let ssp = check_ssp_headers(req, interaction).map_err(refuse)?;
     let now = chrono::Utc::now().timestamp();
     let requester = check_jwt(req, interaction, now).map_err(refuse)?;
@@ -118,7 +119,7 @@ pub async fn slot_search(
 ) -> HttpResponse {
     let checked = match check(&req, Interaction::SearchSlot) {
         Ok(c) => c,
-        Err(res) => return res,
+        Err((format, e)) => return e.respond(format),
     };
     let params = web::Query::<Vec<(String, String)>>::from_query(req.query_string())
         .map_err(|e| FhirError::bad_request(format!("the query string is malformed: {e}")))
@@ -192,7 +193,7 @@ pub async fn metadata(
 ) -> HttpResponse {
     let checked = match check(&req, Interaction::ReadMetadata) {
         Ok(c) => c,
-        Err(res) => return res,
+        Err((format, e)) => return e.respond(format),
     };
     match with_practice(&state, ods.into_inner(), &checked.ssp, |_, _| Ok(())).await {
         Ok(()) => ok(checked.format, &resources::capability_statement(), false),
@@ -211,7 +212,7 @@ async fn read(
 ) -> HttpResponse {
     let checked = match check(&req, interaction) {
         Ok(c) => c,
-        Err(res) => return res,
+        Err((format, e)) => return e.respond(format),
     };
     let (ods, id) = path.into_inner();
     let outcome = with_practice(&state, ods, &checked.ssp, move |conn, practice| {

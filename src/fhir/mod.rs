@@ -122,3 +122,65 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .default_service(web::to(handlers::unsupported)),
     );
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io::{self, Write};
+    use std::sync::{Arc, Mutex};
+
+    use actix_web::{App, test, web};
+    use diesel::r2d2::{ConnectionManager, Pool};
+
+    use super::routes;
+    use crate::server::AppState;
+
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[actix_web::test]
+    async fn logs_carry_the_ssp_trace_id_and_refusals_are_no_store() {
+        let logs = Captured::default();
+        let writer = logs.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .finish();
+        let _guard = tracing::subscriber::set_default(subscriber);
+        // Refused before any database work: a pool that never connects is enough.
+        let pool = Pool::builder()
+            .min_idle(Some(0))
+            .build_unchecked(ConnectionManager::new("postgres://nowhere.invalid/none"));
+        let app = test::init_service(
+            App::new()
+                .app_data(web::Data::new(AppState::new(pool)))
+                .configure(routes),
+        )
+        .await;
+        let trace_id = "0f9e8d7c-6b5a-4938-8271-605f4e3d2c1b";
+        let req = test::TestRequest::get()
+            .uri("/fhir/A20047/STU3/1/gpconnect/metadata")
+            .insert_header(("Ssp-TraceID", trace_id))
+            .to_request();
+        let res = test::call_service(&app, req).await;
+        assert_eq!(res.status(), 400);
+        assert_eq!(res.headers().get("cache-control").unwrap(), "no-store");
+        let logs = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+        let line = logs
+            .lines()
+            .find(|l| l.contains("GP Connect request refused"))
+            .unwrap_or_else(|| panic!("no refusal logged: {logs}"));
+        assert!(line.contains(&format!("ssp_trace_id={trace_id}")), "{line}");
+        assert!(line.contains("code=\"BAD_REQUEST\""), "{line}");
+    }
+}

@@ -122,18 +122,20 @@ pub fn practitioner(
     ))
 }
 
+type LocationRow = (
+    LocationId,
+    String,
+    Vec<String>,
+    Option<String>,
+    Option<String>,
+);
+
 pub fn location(
     conn: &mut PgConnection,
     practice: PracticeId,
     id: LocationId,
 ) -> QueryResult<Option<LocationSummary>> {
-    let row: Option<(
-        LocationId,
-        String,
-        Vec<String>,
-        Option<String>,
-        Option<String>,
-    )> = locations::table
+    let row: Option<LocationRow> = locations::table
         .filter(locations::id.eq(id))
         .filter(locations::practice_id.eq(practice))
         .select((

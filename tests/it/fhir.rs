@@ -633,11 +633,11 @@ fn xml_slot_ids(xml: &str) -> BTreeSet<String> {
                 }
                 path.push(name);
             }
-            Event::Empty(e) => {
-                if e.name().as_ref() == "id" && path.last().map(String::as_str) == Some("Slot") {
-                    let v = e.try_get_attribute("value").unwrap().unwrap();
-                    ids.insert(v.value.into_owned());
-                }
+            Event::Empty(e)
+                if e.name().as_ref() == "id" && path.last().map(String::as_str) == Some("Slot") =>
+            {
+                let v = e.try_get_attribute("value").unwrap().unwrap();
+                ids.insert(v.value.into_owned());
             }
             Event::End(_) => {
                 path.pop();

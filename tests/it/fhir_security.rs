@@ -254,7 +254,8 @@ async fn a_requesting_claim_of_the_wrong_resource_type_is_400() {
 #[actix_web::test]
 async fn a_requesting_resource_missing_what_the_claim_must_hold_is_422_invalid_resource() {
     let (app, _f) = app_with_fixture().await;
-    let cases: [(&str, fn(&mut Value)); 7] = [
+    type Breaker = fn(&mut Value);
+    let cases: [(&str, Breaker); 7] = [
         ("device identifier", |c| {
             c["requesting_device"]
                 .as_object_mut()
