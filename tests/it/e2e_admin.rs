@@ -1,0 +1,403 @@
+//! End to end in real headless Chromium (Debian's chromium and chromium-driver, which
+//! scripts/test installs): a practice manager signs in to the demo data, changes bookability
+//! through the forms, sees the refusal for a home visit and the preview change, and signs out.
+
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use bookable::db::ids::{PracticeId, ScheduleId, SlotId};
+use bookable::db::schema::{practices, schedules, slots};
+use bookable::demo;
+use chrono::{Datelike, Days, NaiveDate, Utc};
+use chrono_tz::Europe::London;
+use diesel::prelude::*;
+use thirtyfour::prelude::*;
+use tokio::sync::Semaphore;
+
+use crate::harness::{TestApp, spawn_app};
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+
+/// One browser at a time: CI has two cores, and the server and PostgreSQL need them too.
+static BROWSERS: Semaphore = Semaphore::const_new(1);
+
+/// A chromedriver on a free port, stopped (and its profile removed) on drop.
+struct Browser {
+    driver: Option<WebDriver>,
+    chromedriver: Child,
+    profile: PathBuf,
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn chromedriver_path() -> PathBuf {
+    ["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"]
+        .into_iter()
+        .map(PathBuf::from)
+        .find(|p| p.exists())
+        .expect("chromedriver is missing: run scripts/test, which installs chromium-driver")
+}
+
+impl Browser {
+    async fn start() -> Browser {
+        assert!(
+            std::path::Path::new(CHROMIUM).exists(),
+            "chromium is missing: run scripts/test, which installs it"
+        );
+        let port = free_port();
+        let chromedriver = Command::new(chromedriver_path())
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start chromedriver");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "chromedriver did not start");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let profile =
+            std::env::temp_dir().join(format!("bookable-e2e-{}-{port}", std::process::id()));
+        let mut caps = DesiredCapabilities::chrome();
+        caps.set_binary(CHROMIUM).unwrap();
+        for arg in [
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--window-size=1280,1024",
+            &format!("--user-data-dir={}", profile.display()),
+        ] {
+            caps.add_arg(arg).unwrap();
+        }
+        let driver = WebDriver::new(format!("http://127.0.0.1:{port}"), caps)
+            .await
+            .expect("a Chromium session");
+        Browser {
+            driver: Some(driver),
+            chromedriver,
+            profile,
+        }
+    }
+
+    fn driver(&self) -> &WebDriver {
+        self.driver.as_ref().unwrap()
+    }
+
+    async fn quit(mut self) {
+        if let Some(d) = self.driver.take() {
+            d.quit().await.unwrap();
+        }
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.chromedriver.kill();
+        let _ = self.chromedriver.wait();
+        let _ = std::fs::remove_dir_all(&self.profile);
+    }
+}
+
+async fn click(d: &WebDriver, id: &str) {
+    d.find(By::Id(id)).await.unwrap().click().await.unwrap();
+}
+
+async fn fill(d: &WebDriver, id: &str, text: &str) {
+    let e = d.find(By::Id(id)).await.unwrap();
+    e.clear().await.unwrap();
+    if !text.is_empty() {
+        e.send_keys(text).await.unwrap();
+    }
+}
+
+async fn choose(d: &WebDriver, select_id: &str, value: &str) {
+    d.find(By::Css(format!("#{select_id} option[value='{value}']")))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+}
+
+/// Sets a date or time input (typing into them depends on the browser's locale).
+async fn set_value(d: &WebDriver, id: &str, value: &str) {
+    d.execute(
+        "document.getElementById(arguments[0]).value = arguments[1];",
+        vec![serde_json::json!(id), serde_json::json!(value)],
+    )
+    .await
+    .unwrap();
+}
+
+async fn set_checked(d: &WebDriver, id: &str, checked: bool) {
+    let e = d.find(By::Id(id)).await.unwrap();
+    if e.is_selected().await.unwrap() != checked {
+        e.click().await.unwrap();
+    }
+}
+
+/// The success banner of the page a form led to (waiting for the page to load).
+async fn flash(d: &WebDriver) -> String {
+    d.query(By::Id("flash"))
+        .first()
+        .await
+        .expect("a success message")
+        .text()
+        .await
+        .unwrap()
+}
+
+async fn page(d: &WebDriver) -> String {
+    d.source().await.unwrap()
+}
+
+/// The number of slots the preview page reports for a consumer over a week.
+async fn preview(
+    d: &WebDriver,
+    app: &TestApp,
+    query: &str,
+    monday: NaiveDate,
+    slot_type: &str,
+) -> (usize, usize) {
+    let sunday = monday + Days::new(6);
+    d.goto(app.url(&format!(
+        "/practices/A20047/preview?{query}&from={monday}&to={sunday}"
+    )))
+    .await
+    .unwrap();
+    let heading = d
+        .find(By::Id("preview-result"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let total = heading.split(' ').next().unwrap().parse().unwrap();
+    let of_type = page(d).await.matches(&format!(">{slot_type}<")).count();
+    (total, of_type)
+}
+
+fn ids(conn: &mut PgConnection, monday: NaiveDate) -> (PracticeId, ScheduleId, ScheduleId, SlotId) {
+    let a: PracticeId = practices::table
+        .filter(practices::ods_code.eq("A20047"))
+        .select(practices::id)
+        .first(conn)
+        .unwrap();
+    let schedule = |conn: &mut PgConnection, ext: &str| -> ScheduleId {
+        schedules::table
+            .filter(schedules::practice_id.eq(a))
+            .filter(schedules::external_id.eq(ext))
+            .select(schedules::id)
+            .first(conn)
+            .unwrap()
+    };
+    let hca = schedule(conn, "S-HCA");
+    let visit = schedule(conn, "S-VISIT");
+    let first_free_hca: SlotId = slots::table
+        .filter(slots::schedule_id.eq(hca))
+        .filter(slots::status.eq("free"))
+        .filter(slots::start_at.ge(bookable::availability::query::local_midnight(monday)))
+        .order(slots::start_at)
+        .select(slots::id)
+        .first(conn)
+        .unwrap();
+    (a, hca, visit, first_free_hca)
+}
+
+#[actix_web::test]
+async fn a_practice_manager_changes_bookability_in_the_browser() {
+    let _permit = BROWSERS.acquire().await.unwrap();
+    let app = spawn_app().await;
+    // Four weeks of the demo rota from the Monday after next, so every weekday is ahead.
+    let today = Utc::now().with_timezone(&London).date_naive();
+    let monday = today + Days::new(u64::from(7 - today.weekday().num_days_from_monday()) + 7);
+    demo::seed(&mut app.conn(), monday).unwrap();
+    let (_a, hca, visit, slot) = ids(&mut app.conn(), monday);
+    let browser = Browser::start().await;
+    let d = browser.driver();
+
+    // Sign in with the demo login.
+    d.goto(app.url("/")).await.unwrap();
+    assert!(d.current_url().await.unwrap().path().ends_with("/login"));
+    fill(d, "username", demo::DEMO_USER).await;
+    fill(d, "password", demo::DEMO_PASSWORD).await;
+    click(d, "sign-in").await;
+    d.find(By::LinkText("Riverside Medical Practice (A20047)"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let row = d.find(By::Id(format!("schedule-{hca}"))).await.unwrap();
+    assert!(row.text().await.unwrap().contains("Phlebotomy clinic"));
+
+    // Blood tests are not offered to anyone yet.
+    assert_eq!(
+        preview(d, &app, "org_type=urgent-care", monday, "Blood test")
+            .await
+            .1,
+        0
+    );
+
+    // Make the phlebotomy schedule bookable by urgent care only.
+    d.goto(app.url(&format!("/practices/A20047/schedules/{hca}")))
+        .await
+        .unwrap();
+    click(d, "bookable-yes").await;
+    set_checked(d, "org_type-urgent-care", true).await;
+    set_checked(d, "org_type-gp-practice", false).await;
+    fill(d, "ods_codes", "").await;
+    click(d, "save-schedule").await;
+    assert!(flash(d).await.contains("Saved Phlebotomy clinic."));
+    let row = d
+        .find(By::Id(format!("schedule-{hca}")))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(row.contains("Urgent care (NHS 111)"), "{row}");
+    let (_, urgent_blood) = preview(d, &app, "org_type=urgent-care", monday, "Blood test").await;
+    // Mon–Fri, 12 slots a day, about a third booked.
+    assert!(urgent_blood > 20, "{urgent_blood}");
+    assert_eq!(
+        preview(d, &app, "org_type=gp-practice", monday, "Blood test")
+            .await
+            .1,
+        0
+    );
+
+    // Make one of its slots bookable by one ODS code only.
+    d.goto(app.url(&format!("/practices/A20047/slots/{slot}")))
+        .await
+        .unwrap();
+    click(d, "setting-yes").await;
+    set_checked(d, "org_type-urgent-care", false).await;
+    fill(d, "ods_codes", "Y03032").await;
+    click(d, "save-slot").await;
+    assert!(flash(d).await.contains("Slot saved."));
+    assert_eq!(
+        d.find(By::Id("slot-audience"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+        "ODS Y03032 (this slot's own setting)"
+    );
+    assert_eq!(
+        preview(d, &app, "org_type=urgent-care", monday, "Blood test")
+            .await
+            .1,
+        urgent_blood - 1
+    );
+    assert_eq!(
+        preview(d, &app, "ods_code=Y03032", monday, "Blood test")
+            .await
+            .1,
+        1
+    );
+    // And why urgent care no longer sees it.
+    d.goto(app.url(&format!(
+        "/practices/A20047/slots/{slot}?org_type=urgent-care"
+    )))
+    .await
+    .unwrap();
+    assert!(
+        d.find(By::Id("explanation"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+            .contains("restricted to named organisations")
+    );
+
+    // A home visit: the slot form doesn't offer it, and a bulk edit including visits is refused.
+    let visit_slot: SlotId = slots::table
+        .filter(slots::schedule_id.eq(visit))
+        .select(slots::id)
+        .first(&mut app.conn())
+        .unwrap();
+    d.goto(app.url(&format!("/practices/A20047/slots/{visit_slot}")))
+        .await
+        .unwrap();
+    assert!(
+        d.find(By::Id("setting-yes")).await.is_err(),
+        "Visit is never offered"
+    );
+    d.goto(app.url("/practices/A20047/bulk")).await.unwrap();
+    choose(d, "schedule", &visit.to_string()).await;
+    set_value(d, "first_day", &monday.to_string()).await;
+    set_value(d, "last_day", &(monday + Days::new(6)).to_string()).await;
+    click(d, "setting-yes").await;
+    click(d, "save-bulk").await;
+    let summary = d
+        .find(By::Id("error-summary"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        summary.contains("can't be made GP Connect bookable"),
+        "{summary}"
+    );
+    assert!(summary.contains("Visit"), "{summary}");
+
+    // Bulk-edit the week: no blood tests on Monday and Tuesday mornings, for anyone.
+    d.goto(app.url("/practices/A20047/bulk")).await.unwrap();
+    choose(d, "schedule", &hca.to_string()).await;
+    set_value(d, "first_day", &monday.to_string()).await;
+    set_value(d, "last_day", &(monday + Days::new(6)).to_string()).await;
+    set_checked(d, "weekday-mon", true).await;
+    set_checked(d, "weekday-tue", true).await;
+    click(d, "setting-no").await;
+    click(d, "save-bulk").await;
+    let saved = flash(d).await;
+    assert!(
+        saved.contains("Bulk edit saved: 24 of the 24 matching slots changed."),
+        "{saved}"
+    );
+    let (_, after_bulk) = preview(d, &app, "org_type=urgent-care", monday, "Blood test").await;
+    let monday_tuesday_free: usize = slots::table
+        .filter(slots::schedule_id.eq(hca))
+        .filter(slots::status.eq("free"))
+        .filter(slots::start_at.ge(bookable::availability::query::local_midnight(monday)))
+        .filter(
+            slots::start_at.lt(bookable::availability::query::local_midnight(
+                monday + Days::new(2),
+            )),
+        )
+        .filter(slots::id.ne(slot))
+        .count()
+        .get_result::<i64>(&mut app.conn())
+        .unwrap() as usize;
+    assert_eq!(after_bulk, urgent_blood - 1 - monday_tuesday_free);
+    assert_eq!(
+        preview(d, &app, "ods_code=Y03032", monday, "Blood test")
+            .await
+            .1,
+        0
+    );
+
+    // Sign out: the pages are gone.
+    click(d, "sign-out").await;
+    assert!(d.find(By::Id("signed-out")).await.is_ok());
+    d.goto(app.url("/practices/A20047")).await.unwrap();
+    assert!(d.current_url().await.unwrap().path().ends_with("/login"));
+    browser.quit().await;
+}
