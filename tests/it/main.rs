@@ -1,7 +1,9 @@
 //! One integration-test binary (zero-to-production's layout): modules share the harness and
 //! link once.
 
+mod admin;
 mod api;
+mod e2e_admin;
 mod fhir;
 mod fhir_reads;
 mod fhir_security;
