@@ -576,7 +576,7 @@ impl<'a> Rows<'a> {
 }
 
 /// The capacity report for `practices` over `period`, as of `now` (which decides "in the past"),
-/// in one SQL statement plus the practices and the settings.
+/// in one SQL statement plus the practices and the settings, read in one snapshot.
 pub fn capacity_report(
     conn: &mut PgConnection,
     practices: &[PracticeId],
@@ -586,35 +586,43 @@ pub fn capacity_report(
     conn.build_transaction()
         .read_only()
         .repeatable_read()
-        .run(|conn| {
-            // The statement is one big aggregate: JIT compilation costs more than it saves here,
-            // and the fine-grained aggregate wants its hash tables in memory.
-            diesel::sql_query("SET LOCAL jit = off").execute(conn)?;
-            diesel::sql_query("SET LOCAL work_mem = '64MB'").execute(conn)?;
-            let ratio = settings::nhs111_patients_per_appointment(conn)?;
-            let ids: Vec<i64> = practices.iter().map(|p| p.0).collect();
-            let mut practice_rows: Vec<Practice> = crate::db::schema::practices::table
-                .filter(crate::db::schema::practices::id.eq_any(&ids))
-                .select(Practice::as_select())
-                .load(conn)?;
-            practice_rows.sort_by(|a, b| a.ods_code.cmp(&b.ods_code));
-            let org_types: Vec<&'static str> = ORGANISATION_TYPES.iter().map(|(c, _)| *c).collect();
-            let rows: Vec<AggRow> = diesel::sql_query(REPORT_SQL.as_str())
-                .bind::<Array<BigInt>, _>(&ids)
-                .bind::<Timestamptz, _>(period.start())
-                .bind::<Timestamptz, _>(period.end())
-                .bind::<Array<Text>, _>(&org_types)
-                .bind::<Timestamptz, _>(now)
-                .load(conn)?;
-            Ok(assemble(
-                period,
-                now,
-                ratio,
-                org_types,
-                practice_rows,
-                &rows,
-            ))
-        })
+        .run(|conn| capacity_report_in_transaction(conn, practices, period, now))
+}
+
+/// [`capacity_report`] inside a transaction the caller holds.
+pub fn capacity_report_in_transaction(
+    conn: &mut PgConnection,
+    practices: &[PracticeId],
+    period: &Period,
+    now: DateTime<Utc>,
+) -> QueryResult<CapacityReport> {
+    // The statement is one big aggregate: JIT compilation costs more than it saves here,
+    // and the fine-grained aggregate wants its hash tables in memory.
+    diesel::sql_query("SET LOCAL jit = off").execute(conn)?;
+    diesel::sql_query("SET LOCAL work_mem = '64MB'").execute(conn)?;
+    let ratio = settings::nhs111_patients_per_appointment(conn)?;
+    let ids: Vec<i64> = practices.iter().map(|p| p.0).collect();
+    let mut practice_rows: Vec<Practice> = crate::db::schema::practices::table
+        .filter(crate::db::schema::practices::id.eq_any(&ids))
+        .select(Practice::as_select())
+        .load(conn)?;
+    practice_rows.sort_by(|a, b| a.ods_code.cmp(&b.ods_code));
+    let org_types: Vec<&'static str> = ORGANISATION_TYPES.iter().map(|(c, _)| *c).collect();
+    let rows: Vec<AggRow> = diesel::sql_query(REPORT_SQL.as_str())
+        .bind::<Array<BigInt>, _>(&ids)
+        .bind::<Timestamptz, _>(period.start())
+        .bind::<Timestamptz, _>(period.end())
+        .bind::<Array<Text>, _>(&org_types)
+        .bind::<Timestamptz, _>(now)
+        .load(conn)?;
+    Ok(assemble(
+        period,
+        now,
+        ratio,
+        org_types,
+        practice_rows,
+        &rows,
+    ))
 }
 
 fn breakdown(

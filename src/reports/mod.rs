@@ -46,4 +46,6 @@
 //! codes, or only groups without members), or in the past at the time of the report.
 
 pub mod capacity;
+pub mod chart;
+pub mod export;
 pub mod settings;

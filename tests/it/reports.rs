@@ -42,7 +42,10 @@ fn fig(slots: i64, minutes: i64, booked: i64, booked_minutes: i64) -> Figures {
     }
 }
 
-fn totals(t: &Totals) -> (Figures, i64, i64) {
+/// Exposed figures, book slots, book minutes.
+type Tot = (Figures, i64, i64);
+
+fn totals(t: &Totals) -> Tot {
     (t.exposed, t.book_slots, t.book_minutes)
 }
 
@@ -85,8 +88,7 @@ fn every_figure_of_one_practice_over_a_fortnight() {
     );
 
     let zero = (Figures::default(), 0, 0);
-    let days: Vec<(NaiveDate, (Figures, i64, i64))> =
-        r.days.iter().map(|d| (d.date, totals(&d.totals))).collect();
+    let days: Vec<(NaiveDate, Tot)> = r.days.iter().map(|d| (d.date, totals(&d.totals))).collect();
     assert_eq!(
         days,
         [
@@ -320,7 +322,7 @@ fn several_practices_add_up_and_stay_apart() {
     // S20002 adds s-1 (Monday, free) and s-2 (Tuesday, booked): 10 minutes each.
     assert_eq!(totals(&s_only.totals), (fig(2, 20, 1, 10), 2, 20));
     assert_eq!(totals(&both.totals), (fig(17, 215, 4, 45), 22, 285));
-    let practices: Vec<(&str, (Figures, i64, i64), i64, usize)> = both
+    let practices: Vec<(&str, Tot, i64, usize)> = both
         .practices
         .iter()
         .map(|p| {
