@@ -13,6 +13,7 @@ mod forms;
 mod pages;
 mod security;
 pub mod session_store;
+mod sharing;
 mod view;
 
 use std::num::NonZeroU32;

@@ -47,7 +47,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route("/bulk", web::get().to(bulk_form))
                 .route("/bulk", web::post().to(bulk_save))
                 .route("/preview", web::get().to(preview_page))
-                .route("/audit", web::get().to(audit_page)),
+                .route("/audit", web::get().to(audit_page))
+                .configure(super::sharing::routes),
         );
 }
 

@@ -307,3 +307,32 @@ pub fn set_window(
         Ok(())
     })
 }
+
+/// A schedule's sharing rules as the admin UI shows them: its groups and booking window.
+#[derive(Debug, Clone, Queryable, Serialize)]
+pub struct ScheduleSharing {
+    pub id: ScheduleId,
+    pub schedule_type: Option<String>,
+    pub external_id: String,
+    pub group_ids: Vec<i64>,
+    pub from_days: Option<i32>,
+    pub until_minutes: Option<i32>,
+}
+
+pub fn schedule_sharing(
+    conn: &mut PgConnection,
+    practice: PracticeId,
+) -> QueryResult<Vec<ScheduleSharing>> {
+    schedules::table
+        .filter(schedules::practice_id.eq(practice))
+        .order((schedules::schedule_type, schedules::external_id))
+        .select((
+            schedules::id,
+            schedules::schedule_type,
+            schedules::external_id,
+            schedules::bookable_group_ids,
+            schedules::book_from_days,
+            schedules::book_until_minutes,
+        ))
+        .load(conn)
+}

@@ -14,4 +14,5 @@ mod limits;
 mod query;
 mod reports;
 mod server;
+mod sharing;
 mod visit;

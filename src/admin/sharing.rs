@@ -1,0 +1,488 @@
+//! Sharing rules pages: organisation groups, booking limits, and each schedule's groups and
+//! booking window (GP Connect slot availability management, issue 6). Handlers check the user's
+//! role at the practice, then call the domain (`availability::{groups, limits}`).
+
+use actix_session::Session;
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use diesel::Connection;
+
+use super::auth::{Access, SignedIn, layout, run, see_other, set_flash};
+use super::error::AdminError;
+use super::forms::{self, Errors, FormData};
+use super::view::{Layout, PracticeNav, html, org_type_display};
+use crate::audit::Actor;
+use crate::availability::codes::{ORGANISATION_TYPES, OdsCode, OrganisationType};
+use crate::availability::groups::{self, GroupError, OrgGroup, Target};
+use crate::availability::limits::{
+    self, BookingLimit, BookingWindow, LimitError, NewSubject, Period, ScheduleSharing, Subject,
+    WindowTarget,
+};
+use crate::db::ids::{GroupId, LimitId, ScheduleId};
+use crate::server::AppState;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/sharing", web::get().to(sharing_page))
+        .route("/groups", web::post().to(group_save))
+        .route("/limits", web::post().to(limit_add))
+        .route("/limits/{id}/delete", web::post().to(limit_delete))
+        .route(
+            "/schedules/{id}/sharing",
+            web::post().to(schedule_sharing_save),
+        );
+}
+
+fn actor(user: &SignedIn) -> Actor {
+    Actor {
+        user: Some(user.id),
+        name: user.display_name.clone(),
+    }
+}
+
+struct LimitRow {
+    id: LimitId,
+    scope: String,
+    who: String,
+    period: &'static str,
+    max_slots: i32,
+}
+
+struct ScheduleRow {
+    id: ScheduleId,
+    name: String,
+    groups: Vec<(GroupId, String, bool)>,
+    from_days: String,
+    until_minutes: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin/sharing.html")]
+struct SharingPage {
+    layout: Layout,
+    ods: String,
+    can_edit: bool,
+    groups: Vec<OrgGroup>,
+    limits: Vec<LimitRow>,
+    schedules: Vec<ScheduleRow>,
+    errors: Errors,
+    org_type_options: &'static [(&'static str, &'static str)],
+}
+
+struct Data {
+    access: Access,
+    groups: Vec<OrgGroup>,
+    limits: Vec<BookingLimit>,
+    schedules: Vec<ScheduleSharing>,
+}
+
+fn load(conn: &mut diesel::PgConnection, access: Access) -> Result<Data, AdminError> {
+    let id = access.id();
+    Ok(Data {
+        groups: groups::list(conn, id)?,
+        limits: limits::list(conn, id)?,
+        schedules: limits::schedule_sharing(conn, id)?,
+        access,
+    })
+}
+
+fn schedule_name(s: &ScheduleSharing) -> String {
+    s.schedule_type
+        .clone()
+        .unwrap_or_else(|| s.external_id.clone())
+}
+
+fn page(
+    session: &Session,
+    user: &SignedIn,
+    data: Data,
+    errors: Errors,
+) -> Result<SharingPage, AdminError> {
+    let Data {
+        access,
+        groups,
+        limits,
+        schedules,
+    } = data;
+    let mut l = layout(
+        session,
+        user,
+        format!("Sharing rules – {}", access.practice.name),
+    )?;
+    l.practice = Some(PracticeNav {
+        ods: access.practice.ods_code.clone(),
+        name: access.practice.name.clone(),
+        role: access.role.code(),
+        current: "sharing",
+    });
+    let group_name = |id: GroupId| {
+        groups
+            .iter()
+            .find(|g| g.id == id)
+            .map_or_else(|| format!("group {id}"), |g| g.name.clone())
+    };
+    let limits = limits
+        .iter()
+        .map(|l| LimitRow {
+            id: l.id,
+            scope: match l.schedule {
+                None => "Whole practice".to_owned(),
+                Some(s) => schedules
+                    .iter()
+                    .find(|x| x.id == s)
+                    .map_or_else(|| s.to_string(), schedule_name),
+            },
+            who: match &l.subject {
+                Subject::OrgType(t) => org_type_display(t),
+                Subject::Ods(o) => format!("ODS code {o}"),
+                Subject::Group(g) => format!("Group: {}", group_name(*g)),
+            },
+            period: match l.period {
+                Period::Day => "a day",
+                Period::Week => "a week",
+            },
+            max_slots: l.max_slots,
+        })
+        .collect();
+    let schedules = schedules
+        .iter()
+        .map(|s| ScheduleRow {
+            id: s.id,
+            name: schedule_name(s),
+            groups: groups
+                .iter()
+                .map(|g| (g.id, g.name.clone(), s.group_ids.contains(&g.id.0)))
+                .collect(),
+            from_days: s.from_days.map(|d| d.to_string()).unwrap_or_default(),
+            until_minutes: s.until_minutes.map(|m| m.to_string()).unwrap_or_default(),
+        })
+        .collect();
+    Ok(SharingPage {
+        layout: l,
+        ods: access.practice.ods_code.clone(),
+        can_edit: access.can_edit(),
+        groups,
+        limits,
+        schedules,
+        errors,
+        org_type_options: ORGANISATION_TYPES,
+    })
+}
+
+async fn sharing_page(
+    state: web::Data<AppState>,
+    session: Session,
+    user: SignedIn,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AdminError> {
+    let ods = path.into_inner();
+    let uid = user.id;
+    let data = run(&state, move |conn| {
+        let access = Access::load(conn, uid, &ods)?;
+        load(conn, access)
+    })
+    .await?;
+    html(
+        StatusCode::OK,
+        &page(&session, &user, data, Errors::default())?,
+    )
+}
+
+/// Runs a change for a manager; on a refusal re-renders the page with the message, on success
+/// redirects back to it with `done` as the flash message.
+async fn change<F>(
+    state: web::Data<AppState>,
+    session: Session,
+    user: SignedIn,
+    ods: String,
+    done: &'static str,
+    f: F,
+) -> Result<HttpResponse, AdminError>
+where
+    F: FnOnce(&mut diesel::PgConnection, &Actor, &Access) -> Result<Errors, AdminError>
+        + Send
+        + 'static,
+{
+    let uid = user.id;
+    let actor = actor(&user);
+    let (errors, data) = run(&state, move |conn| {
+        let access = Access::load(conn, uid, &ods)?;
+        access.require_manager()?;
+        let errors = f(conn, &actor, &access)?;
+        Ok((errors, load(conn, access)?))
+    })
+    .await?;
+    if errors.is_empty() {
+        set_flash(&session, done)?;
+        return Ok(see_other(&format!(
+            "/practices/{}/sharing",
+            data.access.practice.ods_code
+        )));
+    }
+    html(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        &page(&session, &user, data, errors)?,
+    )
+}
+
+fn group_error(e: GroupError, errors: &mut Errors, field: &'static str) -> Result<(), AdminError> {
+    match e {
+        GroupError::Database(e) => Err(e.into()),
+        GroupError::NotFound => Err(AdminError::NotFound),
+        other => {
+            errors.add(field, capitalised(&other.to_string()));
+            Ok(())
+        }
+    }
+}
+
+fn limit_error(e: LimitError, errors: &mut Errors, field: &'static str) -> Result<(), AdminError> {
+    match e {
+        LimitError::Database(e) => Err(e.into()),
+        LimitError::NotFound => Err(AdminError::NotFound),
+        other => {
+            errors.add(field, capitalised(&other.to_string()));
+            Ok(())
+        }
+    }
+}
+
+fn capitalised(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
+}
+
+async fn group_save(
+    state: web::Data<AppState>,
+    session: Session,
+    user: SignedIn,
+    path: web::Path<String>,
+    form: web::Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, AdminError> {
+    let form = FormData(form.into_inner());
+    let name = form.get("group_name").unwrap_or_default().to_owned();
+    let id = form
+        .get("group_id")
+        .and_then(|v| v.parse().ok())
+        .map(GroupId);
+    let members_text = form.get("group_members").unwrap_or_default().to_owned();
+    change(
+        state,
+        session,
+        user,
+        path.into_inner(),
+        "Saved the group.",
+        move |conn, actor, access| {
+            let mut errors = Errors::default();
+            let members = forms::ods_codes(&members_text, "group_members", &mut errors);
+            if members.is_empty() && errors.is_empty() {
+                errors.add(
+                    "group_members",
+                    "Enter the ODS codes of the group's organisations",
+                );
+            }
+            if errors.is_empty() {
+                if let Err(e) = groups::save(conn, actor, access.id(), id, &name, &members) {
+                    group_error(e, &mut errors, "group_name")?;
+                }
+            }
+            Ok(errors)
+        },
+    )
+    .await
+}
+
+async fn limit_add(
+    state: web::Data<AppState>,
+    session: Session,
+    user: SignedIn,
+    path: web::Path<String>,
+    form: web::Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, AdminError> {
+    let form = FormData(form.into_inner());
+    let scope = form.get("limit_schedule").unwrap_or_default().to_owned();
+    let kind = form.get("limit_kind").unwrap_or_default().to_owned();
+    let org_type = form.get("limit_org_type").unwrap_or_default().to_owned();
+    let ods_code = form.get("limit_ods_code").unwrap_or_default().to_owned();
+    let group = form.get("limit_group").unwrap_or_default().to_owned();
+    let period = Period::parse(form.get("limit_period").unwrap_or_default());
+    let max: Option<i32> = form.get("limit_max").and_then(|v| v.trim().parse().ok());
+    change(
+        state,
+        session,
+        user,
+        path.into_inner(),
+        "Added the booking limit.",
+        move |conn, actor, access| {
+            let mut errors = Errors::default();
+            let schedule = match scope.as_str() {
+                "" | "practice" => None,
+                s => Some(
+                    s.parse()
+                        .map(ScheduleId)
+                        .map_err(|_| AdminError::NotFound)?,
+                ),
+            };
+            let subject = match kind.as_str() {
+                "org-type" => match OrganisationType::parse(&org_type) {
+                    Ok(t) => Some(NewSubject::OrgType(t)),
+                    Err(e) => {
+                        errors.add("limit_org_type", e.0);
+                        None
+                    }
+                },
+                "ods" => match OdsCode::parse(&ods_code) {
+                    Ok(o) => Some(NewSubject::Ods(o)),
+                    Err(e) => {
+                        errors.add("limit_ods_code", e.0);
+                        None
+                    }
+                },
+                "group" => match group.parse() {
+                    Ok(g) => Some(NewSubject::Group(GroupId(g))),
+                    Err(_) => {
+                        errors.add("limit_group", "Select a group");
+                        None
+                    }
+                },
+                _ => {
+                    errors.add("limit_kind", "Select whose bookings the limit counts");
+                    None
+                }
+            };
+            if period.is_none() {
+                errors.add("limit_period", "Select a day or a week");
+            }
+            match max {
+                Some(n) if n >= 1 => {}
+                _ => errors.add("limit_max", "Enter the number of slots, 1 or more"),
+            }
+            if let (Some(subject), Some(period), Some(max), true) =
+                (subject, period, max, errors.is_empty())
+            {
+                if let Err(e) =
+                    limits::add(conn, actor, access.id(), schedule, subject, period, max)
+                {
+                    limit_error(e, &mut errors, "limit_max")?;
+                }
+            }
+            Ok(errors)
+        },
+    )
+    .await
+}
+
+async fn limit_delete(
+    state: web::Data<AppState>,
+    session: Session,
+    user: SignedIn,
+    path: web::Path<(String, i64)>,
+) -> Result<HttpResponse, AdminError> {
+    let (ods, id) = path.into_inner();
+    change(
+        state,
+        session,
+        user,
+        ods,
+        "Removed the booking limit.",
+        move |conn, actor, access| {
+            let mut errors = Errors::default();
+            if let Err(e) = limits::remove(conn, actor, access.id(), LimitId(id)) {
+                limit_error(e, &mut errors, "limit_max")?;
+            }
+            Ok(errors)
+        },
+    )
+    .await
+}
+
+fn optional_count(
+    form: &FormData,
+    field: &'static str,
+    errors: &mut Errors,
+    what: &str,
+) -> Option<i32> {
+    let text = form.get(field).unwrap_or_default().trim();
+    if text.is_empty() {
+        return None;
+    }
+    match text.parse::<i32>() {
+        Ok(n) if n >= 0 => Some(n),
+        _ => {
+            errors.add(
+                field,
+                format!("Enter {what} as a whole number, 0 or more, or leave it empty"),
+            );
+            None
+        }
+    }
+}
+
+async fn schedule_sharing_save(
+    state: web::Data<AppState>,
+    session: Session,
+    user: SignedIn,
+    path: web::Path<(String, i64)>,
+    form: web::Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, AdminError> {
+    let (ods, schedule) = path.into_inner();
+    let schedule = ScheduleId(schedule);
+    let form = FormData(form.into_inner());
+    let mut parse_errors = Errors::default();
+    let window = BookingWindow {
+        from_days: optional_count(&form, "from_days", &mut parse_errors, "the days ahead"),
+        until_minutes: optional_count(
+            &form,
+            "until_minutes",
+            &mut parse_errors,
+            "the minutes before",
+        ),
+    };
+    let group_ids: Vec<GroupId> = form
+        .all("groups")
+        .into_iter()
+        .filter_map(|g| g.parse().ok())
+        .map(GroupId)
+        .collect();
+    change(
+        state,
+        session,
+        user,
+        ods,
+        "Saved the schedule's sharing rules.",
+        move |conn, actor, access| {
+            if !parse_errors.is_empty() {
+                return Ok(parse_errors);
+            }
+            let mut errors = Errors::default();
+            // One transaction: groups and window change together or not at all.
+            let result = conn.transaction(|conn| {
+                groups::set_bookable_groups(
+                    conn,
+                    actor,
+                    access.id(),
+                    Target::Schedule(schedule),
+                    &group_ids,
+                )
+                .map_err(|e| match e {
+                    GroupError::Database(d) => LimitError::Database(d),
+                    _ => LimitError::NotFound,
+                })?;
+                limits::set_window(
+                    conn,
+                    actor,
+                    access.id(),
+                    WindowTarget::Schedule(schedule),
+                    window,
+                )
+            });
+            if let Err(e) = result {
+                limit_error(e, &mut errors, "from_days")?;
+            }
+            Ok(errors)
+        },
+    )
+    .await
+}

@@ -1,0 +1,291 @@
+//! The sharing rules pages: groups, limits and booking windows edited through the admin UI,
+//! with the practice isolation, CSRF and audit every admin change has.
+
+use bookable::availability::limits;
+use bookable::availability::query::{self, Consumer};
+use bookable::availability::{codes::OdsCode, groups};
+use bookable::db::schema::{audit_log, booking_limits, org_groups, schedules};
+use bookable::users::Role;
+use chrono::Utc;
+use diesel::prelude::*;
+use reqwest::StatusCode;
+
+use crate::admin::{PASSWORD, add_user, client, csrf};
+use crate::fixture::{self, Fixture, day};
+use crate::harness::{TestApp, spawn_app};
+
+struct Manager {
+    client: reqwest::Client,
+    app: TestApp,
+    f: Fixture,
+}
+
+impl Manager {
+    async fn new(role: Role) -> Manager {
+        let app = spawn_app().await;
+        let f = fixture::load(&mut app.conn());
+        add_user(&app, "sharing.user", &[(f.a, role)]);
+        let client = client();
+        let login = client
+            .get(app.url("/login"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let r = client
+            .post(app.url("/login"))
+            .form(&[
+                ("csrf_token", csrf(&login).as_str()),
+                ("username", "sharing.user"),
+                ("password", PASSWORD),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        Manager { client, app, f }
+    }
+
+    async fn get(&self, path: &str) -> (StatusCode, String) {
+        let r = self.client.get(self.app.url(path)).send().await.unwrap();
+        (r.status(), r.text().await.unwrap())
+    }
+
+    async fn post(&self, path: &str, form: &[(&str, &str)]) -> (StatusCode, String) {
+        let token = csrf(&self.get("/practices/A20047/sharing").await.1);
+        let mut fields = vec![("csrf_token", token.as_str())];
+        fields.extend_from_slice(form);
+        let r = self
+            .client
+            .post(self.app.url(path))
+            .form(&fields)
+            .send()
+            .await
+            .unwrap();
+        (r.status(), r.text().await.unwrap())
+    }
+
+    fn audit_rows(&self) -> i64 {
+        audit_log::table
+            .count()
+            .get_result(&mut self.app.conn())
+            .unwrap()
+    }
+
+    fn schedule(&self, external: &str) -> i64 {
+        schedules::table
+            .filter(schedules::practice_id.eq(self.f.a))
+            .filter(schedules::external_id.eq(external))
+            .select(schedules::id)
+            .first::<bookable::db::ids::ScheduleId>(&mut self.app.conn())
+            .unwrap()
+            .0
+    }
+}
+
+#[actix_web::test]
+async fn a_manager_creates_a_group_gives_it_a_schedule_and_its_members_see_the_slots() {
+    let m = Manager::new(Role::Manager).await;
+    let before = m.audit_rows();
+    let (status, _) = m
+        .post(
+            "/practices/A20047/groups",
+            &[
+                ("group_id", ""),
+                ("group_name", "Our PCN"),
+                ("group_members", "c81001, C81002"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(m.audit_rows(), before + 1);
+    let (_, page) = m.get("/practices/A20047/sharing").await;
+    assert!(
+        page.contains("Our PCN") && page.contains("C81001, C81002"),
+        "{page}"
+    );
+
+    let group = groups::list(&mut m.app.conn(), m.f.a).unwrap()[0]
+        .id
+        .to_string();
+    let ods_schedule = m.schedule("ODS");
+    let path = format!("/practices/A20047/schedules/{ods_schedule}/sharing");
+    let (status, _) = m
+        .post(
+            &path,
+            &[
+                ("groups", &group),
+                ("from_days", "400"),
+                ("until_minutes", ""),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        m.audit_rows(),
+        before + 3,
+        "one row for the groups, one for the window"
+    );
+
+    let w = query::SearchWindow::local_days(day(2026, 6, 10), day(2026, 6, 10)).unwrap();
+    let member = Consumer::new(None, Some(OdsCode::parse("C81002").unwrap()));
+    let at = chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, 6, 1, 9, 0, 0).unwrap();
+    let seen = query::free_slots(&mut m.app.conn(), m.f.a, &w, &member, at)
+        .unwrap()
+        .slot_ids();
+    assert!(
+        seen.contains(&m.f.id("ods-free")),
+        "the group's member sees the schedule's slot"
+    );
+}
+
+#[actix_web::test]
+async fn limits_are_added_and_removed_and_bad_input_changes_nothing() {
+    let m = Manager::new(Role::Manager).await;
+    let count = || {
+        booking_limits::table
+            .count()
+            .get_result::<i64>(&mut m.app.conn())
+            .unwrap()
+    };
+    let before = m.audit_rows();
+    for (form, field_error) in [
+        (
+            vec![
+                ("limit_kind", "ods"),
+                ("limit_ods_code", "not ods"),
+                ("limit_period", "day"),
+                ("limit_max", "3"),
+            ],
+            "is not an ODS code",
+        ),
+        (
+            vec![
+                ("limit_kind", "org-type"),
+                ("limit_org_type", "urgent-care"),
+                ("limit_period", "day"),
+                ("limit_max", "0"),
+            ],
+            "Enter the number of slots, 1 or more",
+        ),
+        (
+            vec![
+                ("limit_kind", "org-type"),
+                ("limit_org_type", "urgent-care"),
+                ("limit_period", "month"),
+                ("limit_max", "2"),
+            ],
+            "Select a day or a week",
+        ),
+    ] {
+        let (status, page) = m.post("/practices/A20047/limits", &form).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            page.contains("There is a problem") && page.contains(field_error),
+            "{field_error}"
+        );
+    }
+    assert_eq!((count(), m.audit_rows()), (0, before));
+
+    let (status, _) = m
+        .post(
+            "/practices/A20047/limits",
+            &[
+                ("limit_schedule", "practice"),
+                ("limit_kind", "org-type"),
+                ("limit_org_type", "urgent-care"),
+                ("limit_period", "week"),
+                ("limit_max", "5"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, page) = m.get("/practices/A20047/sharing").await;
+    assert!(
+        page.contains("Whole practice") && page.contains("5 a week"),
+        "{page}"
+    );
+    let limit = limits::list(&mut m.app.conn(), m.f.a).unwrap()[0].id;
+    let (status, _) = m
+        .post(&format!("/practices/A20047/limits/{limit}/delete"), &[])
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!((count(), m.audit_rows()), (0, before + 2));
+}
+
+#[actix_web::test]
+async fn sharing_rules_are_isolated_per_practice_and_read_only_for_viewers() {
+    let m = Manager::new(Role::Manager).await;
+    let b_group = groups::save(
+        &mut m.app.conn(),
+        &bookable::audit::Actor::system("test"),
+        m.f.b,
+        None,
+        "B hubs",
+        &[OdsCode::parse("H00001").unwrap()],
+    )
+    .unwrap();
+    let b_schedule = schedules::table
+        .filter(schedules::practice_id.eq(m.f.b))
+        .select(schedules::id)
+        .first::<bookable::db::ids::ScheduleId>(&mut m.app.conn())
+        .unwrap();
+    let before = m.audit_rows();
+    assert_eq!(
+        m.get("/practices/B82617/sharing").await.0,
+        StatusCode::NOT_FOUND
+    );
+    let b_group = b_group.to_string();
+    for (path, form) in [
+        (
+            "/practices/B82617/groups".to_owned(),
+            vec![("group_name", "Mine now"), ("group_members", "C81001")],
+        ),
+        (
+            "/practices/A20047/groups".to_owned(),
+            vec![
+                ("group_id", b_group.as_str()),
+                ("group_name", "Mine now"),
+                ("group_members", "C81001"),
+            ],
+        ),
+        (
+            format!("/practices/A20047/schedules/{b_schedule}/sharing"),
+            vec![("from_days", "3")],
+        ),
+        (
+            "/practices/A20047/limits".to_owned(),
+            vec![
+                ("limit_schedule", &b_schedule.to_string()),
+                ("limit_kind", "org-type"),
+                ("limit_org_type", "urgent-care"),
+                ("limit_period", "day"),
+                ("limit_max", "1"),
+            ],
+        ),
+    ] {
+        let (status, page) = m.post(&path, &form).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "POST {path}");
+        assert!(!page.contains("B hubs"), "POST {path} leaks B's group");
+    }
+    let names: Vec<String> = org_groups::table
+        .select(org_groups::name)
+        .load(&mut m.app.conn())
+        .unwrap();
+    assert_eq!(names, vec!["B hubs"]);
+    assert_eq!(m.audit_rows(), before);
+
+    let viewer = Manager::new(Role::Viewer).await;
+    let (status, page) = viewer.get("/practices/A20047/sharing").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!page.contains("id=\"add-limit\""), "no forms for a viewer");
+    let (status, _) = viewer
+        .post(
+            "/practices/A20047/groups",
+            &[("group_name", "X"), ("group_members", "C81001")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}
