@@ -120,10 +120,18 @@ fn migrated(url: &str) -> anyhow::Result<PgConnection> {
     Ok(conn)
 }
 
-async fn serve(url: &str, bind: &str, api_token: Option<&str>) -> anyhow::Result<()> {
+/// `cookie_secure`: the admin UI's default for its session cookie (false only for the demo,
+/// which serves plain HTTP on loopback).
+async fn serve(
+    url: &str,
+    bind: &str,
+    api_token: Option<&str>,
+    cookie_secure: bool,
+) -> anyhow::Result<()> {
     let pool = db::pool(url, 16)?;
     let listener = TcpListener::bind(bind).with_context(|| format!("binding {bind}"))?;
     let mut state = AppState::new(pool);
+    state.admin = bookable::admin::AdminSettings::from_env(cookie_secure)?;
     if let Some(token) = api_token {
         state.api = bookable::api::ApiSettings::with_token(token);
     }
@@ -150,7 +158,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Serve { bind } => {
             migrated(&url)?;
             println!("bookable listening on http://{bind}/");
-            serve(&url, &bind, cli.api_token.as_deref()).await?;
+            serve(&url, &bind, cli.api_token.as_deref(), true).await?;
         }
         Command::Demo { bind } => {
             let mut conn = migrated(&url)?;
@@ -165,7 +173,7 @@ async fn main() -> anyhow::Result<()> {
                 demo::DEMO_PASSWORD
             );
             println!("  practices A20047 and B82617, four weeks of slots from {today}");
-            serve(&url, &bind, cli.api_token.as_deref()).await?;
+            serve(&url, &bind, cli.api_token.as_deref(), false).await?;
         }
         Command::Practice(PracticeCommand::Add {
             ods,

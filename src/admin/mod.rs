@@ -13,8 +13,11 @@ mod forms;
 mod pages;
 mod security;
 pub mod session_store;
-mod sharing;
 mod view;
+
+/// For pages of other areas served inside this scope (the reports): sign-in, access, errors.
+pub use auth::{Access, SignedIn, run};
+pub use error::AdminError;
 
 use std::num::NonZeroU32;
 use std::sync::Arc;
@@ -69,6 +72,41 @@ impl AdminSettings {
     }
 }
 
+impl AdminSettings {
+    /// For `bookable serve` and the demo: `BOOKABLE_SESSION_KEY` (base64 of at least 64 random
+    /// bytes; unset: a new key at each start, which signs everyone out on restart) and
+    /// `BOOKABLE_COOKIE_SECURE` (`true`/`false`; unset: `secure_by_default`).
+    pub fn from_env(secure_by_default: bool) -> anyhow::Result<Self> {
+        use base64::Engine;
+        let cookie_secure = match std::env::var("BOOKABLE_COOKIE_SECURE") {
+            Ok(v) => v
+                .parse()
+                .map_err(|_| anyhow::anyhow!("BOOKABLE_COOKIE_SECURE must be true or false"))?,
+            Err(_) => secure_by_default,
+        };
+        let session_key = match std::env::var("BOOKABLE_SESSION_KEY") {
+            Ok(v) => {
+                let bytes = base64::engine::general_purpose::STANDARD
+                    .decode(v.trim())
+                    .map_err(|e| anyhow::anyhow!("BOOKABLE_SESSION_KEY is not base64: {e}"))?;
+                anyhow::ensure!(
+                    bytes.len() >= 64,
+                    "BOOKABLE_SESSION_KEY must hold at least 64 bytes"
+                );
+                Key::from(&bytes)
+            }
+            Err(_) => Key::generate(),
+        };
+        let defaults = AdminSettings::default();
+        Ok(AdminSettings::new(
+            session_key,
+            cookie_secure,
+            defaults.login_attempts_per_account,
+            defaults.login_attempts_per_address,
+        ))
+    }
+}
+
 impl Default for AdminSettings {
     fn default() -> Self {
         AdminSettings::new(
@@ -82,7 +120,9 @@ impl Default for AdminSettings {
 
 /// The paths the admin scope answers; anything else (`/fhir`, `/health`, `/static`) passes by.
 fn is_admin_path(path: &str) -> bool {
-    matches!(path, "/" | "/login" | "/logout" | "/practices") || path.starts_with("/practices/")
+    matches!(path, "/" | "/login" | "/logout" | "/practices" | "/reports")
+        || path.starts_with("/practices/")
+        || path.starts_with("/reports/")
 }
 
 /// Registers the admin UI with its own middleware.
@@ -110,6 +150,8 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: &AppState) {
             .wrap(middleware::from_fn(security::csrf_guard))
             .wrap(sessions)
             .wrap(security::headers())
+            // Before the practice pages, whose `/practices/{ods}` scope would take the reports.
+            .configure(crate::reports::web::routes)
             .configure(pages::routes),
     );
 }
