@@ -13,6 +13,7 @@ mod forms;
 mod pages;
 mod security;
 pub mod session_store;
+mod sharing;
 mod view;
 
 /// For pages of other areas served inside this scope (the reports): sign-in, access, errors.
