@@ -39,11 +39,24 @@ fn version_id(body: &Obj) -> String {
 
 /// A resource with its id and `meta` (versionId, profile) before the fields of `body`.
 fn profiled(kind: &'static str, id: String, profile: &'static str, body: Obj) -> Node {
+    profiled_with(kind, id, profile, body, Obj::new())
+}
+
+/// As [`profiled`], with `per_request` fields last that don't count towards the version (they
+/// depend on the search, not on what bookable holds).
+fn profiled_with(
+    kind: &'static str,
+    id: String,
+    profile: &'static str,
+    body: Obj,
+    per_request: Obj,
+) -> Node {
     let meta = Obj::new()
         .put("versionId", version_id(&body))
         .put("profile", vec![profile]);
     let mut fields = Obj::new().put("id", id).put("meta", meta).into_fields();
     fields.extend(body.into_fields());
+    fields.extend(per_request.into_fields());
     Node::Resource(kind, fields)
 }
 
@@ -91,14 +104,20 @@ pub fn schedule(s: &ScheduleSummary, horizon: (DateTime<Utc>, DateTime<Utc>)) ->
     let body = Obj::new()
         .put("extension", vec![Node::from(role_extension)])
         .opt("serviceCategory", s.schedule_type.as_deref().map(text))
-        .put("actor", actors)
-        .put(
-            "planningHorizon",
-            Obj::new()
-                .put("start", uk_time(horizon.0))
-                .put("end", uk_time(horizon.1)),
-        );
-    profiled("Schedule", s.id.to_string(), SCHEDULE_PROFILE, body)
+        .put("actor", actors);
+    let horizon = Obj::new().put(
+        "planningHorizon",
+        Obj::new()
+            .put("start", uk_time(horizon.0))
+            .put("end", uk_time(horizon.1)),
+    );
+    profiled_with(
+        "Schedule",
+        s.id.to_string(),
+        SCHEDULE_PROFILE,
+        body,
+        horizon,
+    )
 }
 
 pub fn practitioner(p: &PractitionerSummary) -> Node {

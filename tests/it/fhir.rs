@@ -529,6 +529,29 @@ async fn the_bundle_holds_each_profiled_resource_once_in_uk_local_time() {
         .into_iter()
         .find(|s| s["serviceCategory"]["text"] == "OPEN session")
         .unwrap();
+    let morning = search(
+        &app,
+        &[
+            ("start", "ge2026-06-10T09:00:00+01:00"),
+            ("end", "le2026-06-10T12:00:00+01:00"),
+            ("status", "free"),
+            ("_include", "Slot:schedule"),
+        ],
+    )
+    .await
+    .json();
+    let open_in_morning = resources(&morning, "Schedule")
+        .into_iter()
+        .find(|s| s["id"] == open_schedule["id"])
+        .unwrap();
+    assert_ne!(
+        open_in_morning["planningHorizon"],
+        open_schedule["planningHorizon"]
+    );
+    assert_eq!(
+        open_in_morning["meta"]["versionId"], open_schedule["meta"]["versionId"],
+        "the version is the schedule's, whatever the search"
+    );
     assert_eq!(
         open_schedule["planningHorizon"],
         json!({ "start": "2026-06-10T08:50:00+01:00", "end": "2026-06-10T17:10:00+01:00" }),

@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# Load test of GP Connect "Search for free slots" (GET [base]/Slot) against the release build,
+# on loopback only, with oha (cargo install oha --locked).
+#
+# It starts a private PostgreSQL in a temporary folder (Unix socket only), generates the
+# foundation benchmark's synthetic data set (`bookable synthetic`: 200 practices x 26 weeks from
+# Monday 2 March 2026, about 6 million slots), registers the practices' ASID, serves the release
+# build on 127.0.0.1, then runs oha for each search below and prints oha's summary, the
+# server's peak memory (VmHWM) and CPU count. Everything it started is stopped on exit.
+#
+#   benches/slot_search_load.sh                      # the full data set
+#   PRACTICES=20 WEEKS=4 DURATION=10s benches/slot_search_load.sh   # a quick run
+#
+# Settings (environment): PRACTICES, WEEKS, DURATION (oha -z), CONNECTIONS (oha -c), PORT,
+# RUST_LOG for the server (default warn: per-request info lines are a cost of their own).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PRACTICES=${PRACTICES:-200}
+WEEKS=${WEEKS:-26}
+DURATION=${DURATION:-30s}
+CONNECTIONS=${CONNECTIONS:-50}
+PORT=${PORT:-18080}
+export RUST_LOG=${RUST_LOG:-warn}
+ASID=200000000359
+
+command -v oha >/dev/null || { echo "oha is needed: cargo install oha --locked" >&2; exit 1; }
+command -v psql >/dev/null || { echo "psql is needed: apt-get install postgresql" >&2; exit 1; }
+bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+[ -x "$bin/initdb" ] || bin=$(dirname "$(command -v initdb)")
+
+cargo build --release --quiet
+work=$(mktemp -d /tmp/bookable-load.XXXXXX)
+as_pg=()
+if [ "$(id -u)" = 0 ]; then
+  chown postgres "$work"
+  as_pg=(runuser -u postgres --)
+fi
+server_pid=""
+cleanup() {
+  [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
+  "${as_pg[@]}" "$bin/pg_ctl" -D "$work/data" -m immediate stop >/dev/null 2>&1 || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+"${as_pg[@]}" "$bin/initdb" -D "$work/data" -U bookable --auth=trust -E UTF8 --locale=C.UTF-8 --no-sync >/dev/null
+"${as_pg[@]}" "$bin/pg_ctl" -D "$work/data" -l "$work/server.log" -w \
+  -o "-k $work -c listen_addresses='' -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200 -c shared_buffers=256MB" \
+  start >/dev/null
+psql -q -h "$work" -U bookable -d postgres -c "CREATE DATABASE bookable"
+db="postgres://bookable@/bookable?host=$work"
+
+echo "== generating $PRACTICES practices x $WEEKS weeks"
+time target/release/bookable --database-url "$db" synthetic --practices "$PRACTICES" --weeks "$WEEKS" --from 2026-03-02
+psql -q -h "$work" -U bookable -d bookable -c "UPDATE practices SET asid = '$ASID'; ANALYZE"
+psql -At -h "$work" -U bookable -d bookable -c "SELECT 'slots: ' || count(*) FROM slots"
+
+target/release/bookable --database-url "$db" serve --bind "127.0.0.1:$PORT" >"$work/bookable.log" 2>&1 &
+server_pid=$!
+for _ in $(seq 100); do
+  curl -fsS "http://127.0.0.1:$PORT/health" >/dev/null 2>&1 && break
+  sleep 0.2
+done
+
+b64url() { base64 -w0 | tr '+/' '-_' | tr -d '='; }
+iat=$(date +%s)
+claims=$(cat <<JSON
+{"iss":"https://consumer.example/","sub":"10019","aud":"http://127.0.0.1:$PORT/fhir","exp":$((iat + 300)),"iat":$iat,
+ "reason_for_request":"directcare","requested_scope":"organization/*.read",
+ "requesting_device":{"resourceType":"Device","identifier":[{"system":"https://consumer.example/device","value":"load"}],"model":"oha","version":"1"},
+ "requesting_organization":{"resourceType":"Organization","identifier":[{"system":"https://fhir.nhs.uk/Id/ods-organization-code","value":"Y03032"}],"name":"Load test"},
+ "requesting_practitioner":{"resourceType":"Practitioner","id":"10019","identifier":[{"system":"https://fhir.nhs.uk/Id/sds-user-id","value":"UNK"}],"name":[{"family":"Load"}]}}
+JSON
+)
+jwt="$(printf '{"alg":"none","typ":"JWT"}' | b64url).$(printf '%s' "$claims" | b64url)."
+
+ods=$(printf 'S%05d' $((PRACTICES / 2 + 1)))
+base="http://127.0.0.1:$PORT/fhir/$ods/STU3/1/gpconnect/Slot"
+filters="searchFilter=https%3A%2F%2Ffhir.nhs.uk%2FSTU3%2FCodeSystem%2FGPConnect-OrganisationType-1%7Curgent-care&searchFilter=https%3A%2F%2Ffhir.nhs.uk%2FId%2Fods-organization-code%7CY03032"
+includes="_include=Slot%3Aschedule&_include%3Arecurse=Schedule%3Aactor%3APractitioner&_include%3Arecurse=Schedule%3Aactor%3ALocation"
+
+run() {
+  local name=$1 url=$2
+  local code
+  code=$(curl -s -o "$work/body" -w '%{http_code}' -H "Ssp-TraceID: 5a6e2a1c-0d7b-4f0e-9d43-2b8a3f1e6c70" \
+    -H "Ssp-From: 918999198738" -H "Ssp-To: $ASID" -H "Ssp-InteractionID: urn:nhs:names:services:gpconnect:fhir:rest:search:slot-1" \
+    -H "Authorization: Bearer $jwt" "$url")
+  [ "$code" = 200 ] || { echo "$name: HTTP $code: $(head -c 500 "$work/body")" >&2; exit 1; }
+  echo "== $name: $(grep -o '"resourceType":"Slot"' "$work/body" | wc -l) slots, $(wc -c <"$work/body") bytes per response"
+  echo "oha -z $DURATION -c $CONNECTIONS --no-tui -H 'Ssp-TraceID: …' -H 'Ssp-From: …' -H 'Ssp-To: $ASID' -H 'Ssp-InteractionID: …slot-1' -H 'Authorization: Bearer …' '$url'"
+  oha -z "$DURATION" -c "$CONNECTIONS" --no-tui \
+    -H "Ssp-TraceID: 5a6e2a1c-0d7b-4f0e-9d43-2b8a3f1e6c70" -H "Ssp-From: 918999198738" -H "Ssp-To: $ASID" \
+    -H "Ssp-InteractionID: urn:nhs:names:services:gpconnect:fhir:rest:search:slot-1" \
+    -H "Authorization: Bearer $jwt" "$url" | grep -E "Success rate|Requests/sec|Slowest|Fastest|Average|50.00%|90.00%|99.00%|\[200\]|\[[0-9]{3}\]" | sed 's/^ */  /'
+}
+
+# The JWT is valid for 300 s from its iat: keep the runs inside that (2 x DURATION).
+run "one day (Tuesday 17 March 2026)" "$base?start=ge2026-03-17&end=le2026-03-17&status=free&$includes&$filters"
+run "14 days across the spring clock change (16-29 March 2026)" "$base?start=ge2026-03-16&end=le2026-03-29&status=free&$includes&$filters"
+
+echo "== server: peak RSS $(awk '/VmHWM/ {print $2, $3}' /proc/$server_pid/status), $(nproc) CPUs, $(uname -m)"
