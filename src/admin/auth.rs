@@ -22,6 +22,8 @@ use crate::server::AppState;
 use crate::users::{self, Role};
 
 const USER_KEY: &str = "uid";
+/// When the user signed in (Unix seconds): a session ends this long after, however active.
+const SIGNED_IN_AT_KEY: &str = "at";
 const FLASH_KEY: &str = "flash";
 
 /// Runs database work off the async threads.
@@ -60,6 +62,12 @@ impl FromRequest for SignedIn {
                 .map(UserId)
                 .ok_or(AdminError::SignInRequired)?;
             let state = state.ok_or_else(|| AdminError::Internal("no AppState".into()))?;
+            let signed_in_at = session.get::<i64>(SIGNED_IN_AT_KEY)?.unwrap_or(0);
+            let age = chrono::Utc::now().timestamp() - signed_in_at;
+            if age > state.admin.max_session.num_seconds() {
+                session.purge();
+                return Err(AdminError::SignInRequired);
+            }
             let name = run(&state, move |conn| {
                 Ok(user_table::table
                     .find(id)
@@ -272,6 +280,7 @@ pub async fn login(
     // A new session key at sign-in, so a key planted before it is worth nothing after.
     session.renew();
     session.insert(USER_KEY, user.0)?;
+    session.insert(SIGNED_IN_AT_KEY, chrono::Utc::now().timestamp())?;
     rotate_csrf_token(&session)?;
     tracing::info!(%username, "signed in");
     Ok(see_other("/"))

@@ -41,6 +41,8 @@ pub struct AdminSettings {
     pub cookie_secure: bool,
     /// A session ends after this long without a request.
     pub idle_timeout: chrono::TimeDelta,
+    /// A session ends this long after sign-in, however active.
+    pub max_session: chrono::TimeDelta,
     /// Failed-or-not sign-in attempts allowed per minute for one username, and for one address.
     pub login_attempts_per_account: NonZeroU32,
     pub login_attempts_per_address: NonZeroU32,
@@ -63,6 +65,7 @@ impl AdminSettings {
             session_key,
             cookie_secure,
             idle_timeout: chrono::TimeDelta::minutes(30),
+            max_session: chrono::TimeDelta::hours(12),
             login_attempts_per_account: per_account,
             login_attempts_per_address: per_address,
             limiters: Arc::new(LoginLimiters {

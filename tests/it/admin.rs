@@ -275,6 +275,22 @@ async fn an_expired_session_no_longer_signs_in() {
 }
 
 #[actix_web::test]
+async fn a_session_ends_twelve_hours_after_sign_in_however_active() {
+    let (app, _fx) = setup().await;
+    let session = sign_in(&app, "manager.a").await;
+    let home = format!("/practices/{PRACTICE_A}");
+    assert_eq!(session.get(&home).await.0, StatusCode::OK);
+    let signed_in_13_hours_ago = (chrono::Utc::now() - chrono::TimeDelta::hours(13)).timestamp();
+    diesel::sql_query(
+        "UPDATE admin_sessions SET state = jsonb_set(state, '{at}', to_jsonb($1::text))",
+    )
+    .bind::<diesel::sql_types::Text, _>(signed_in_13_hours_ago.to_string())
+    .execute(&mut app.conn())
+    .unwrap();
+    assert_eq!(session.get(&home).await.0, StatusCode::SEE_OTHER);
+}
+
+#[actix_web::test]
 async fn wrong_passwords_are_rate_limited_per_account() {
     let (app, _fx) = setup().await;
     let client = client();
