@@ -49,3 +49,4 @@ pub mod capacity;
 pub mod chart;
 pub mod export;
 pub mod settings;
+pub mod web;

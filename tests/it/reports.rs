@@ -3,6 +3,8 @@
 
 #[path = "reports_data.rs"]
 mod data;
+#[path = "reports_web.rs"]
+mod web;
 
 use std::collections::BTreeSet;
 

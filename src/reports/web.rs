@@ -1,0 +1,437 @@
+//! The report pages, CSV downloads and JSON, inside the admin UI's guarded scope: the admin
+//! module's sign-in ([`SignedIn`]) and practice access ([`Access`]) decide who sees what.
+//! Reports are read-only, so any role at a practice (viewer and up) may see that practice's
+//! report; another practice's report, CSV and JSON are "not found", as elsewhere in the UI.
+//!
+//! - `GET /practices/{ods}/reports[?from=YYYY-MM-DD&to=YYYY-MM-DD]` — one practice (HTML)
+//! - `GET /practices/{ods}/reports/{table}.csv`, `…/report.json` — the same, as CSV or JSON
+//! - `GET /reports`, `/reports/{table}.csv`, `/reports/report.json` — every practice the user
+//!   has a role at, together
+
+use actix_web::http::header;
+use actix_web::{HttpResponse, ResponseError, web};
+use askama::Template;
+use chrono::{NaiveDate, Utc};
+use diesel::prelude::*;
+use serde::Deserialize;
+
+use super::capacity::{Figures, Period, PeriodError};
+use super::chart::{BOOKED, BarChart, FREE, OFFERED};
+use super::export::{self, Report, Table};
+use crate::admin::{Access, AdminError, SignedIn, run};
+use crate::db::ids::PracticeId;
+use crate::db::schema::user_practices;
+use crate::server::AppState;
+
+/// Registers the report routes; the admin scope configures them, so they get its sessions,
+/// CSRF protection and security headers.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/reports", web::get().to(all_page))
+        .route("/reports/{file}", web::get().to(all_file))
+        .route("/practices/{ods}/reports", web::get().to(practice_page))
+        .route(
+            "/practices/{ods}/reports/{file}",
+            web::get().to(practice_file),
+        );
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error(transparent)]
+    Admin(#[from] AdminError),
+    #[error("{0}")]
+    BadRequest(String),
+}
+
+impl From<diesel::result::Error> for ReportError {
+    fn from(e: diesel::result::Error) -> Self {
+        ReportError::Admin(e.into())
+    }
+}
+
+impl ResponseError for ReportError {
+    fn status_code(&self) -> actix_web::http::StatusCode {
+        match self {
+            ReportError::Admin(e) => e.status_code(),
+            ReportError::BadRequest(_) => actix_web::http::StatusCode::BAD_REQUEST,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        match self {
+            ReportError::Admin(e) => e.error_response(),
+            ReportError::BadRequest(why) => HttpResponse::BadRequest()
+                .content_type("text/plain; charset=utf-8")
+                .body(why.clone()),
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct PeriodQuery {
+    from: Option<String>,
+    to: Option<String>,
+}
+
+impl PeriodQuery {
+    /// The period asked for: the next four weeks by default, or from `from` (four weeks, or to
+    /// `to`); an error names what is wrong.
+    fn period(&self) -> Result<Period, String> {
+        let parse = |v: &Option<String>, what: &str| -> Result<Option<NaiveDate>, String> {
+            match v.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+                None => Ok(None),
+                Some(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d")
+                    .map(Some)
+                    .map_err(|_| format!("Enter the {what} date as a real date, like 2026-11-23")),
+            }
+        };
+        let default = Period::next_four_weeks(Utc::now());
+        let first = parse(&self.from, "start")?.unwrap_or(default.first);
+        let last = parse(&self.to, "end")?
+            .unwrap_or_else(|| first + chrono::Days::new(Period::DEFAULT_DAYS - 1));
+        Period::new(first, last).map_err(|e| match e {
+            PeriodError::Negative => "The end date must be on or after the start date".to_owned(),
+            PeriodError::TooLong => format!(
+                "A report can cover at most {} days; choose a shorter period",
+                Period::MAX_DAYS
+            ),
+        })
+    }
+}
+
+/// Whose report: one practice, or all of the user's.
+struct Scope {
+    /// `A20047`, or `all` in file names.
+    name: String,
+    title: String,
+    base: String,
+    practices: Vec<PracticeId>,
+    single: bool,
+}
+
+async fn practice_scope(
+    state: &AppState,
+    user: &SignedIn,
+    ods: String,
+) -> Result<Scope, ReportError> {
+    let uid = user.id;
+    let access = run(state, move |conn| Access::load(conn, uid, &ods)).await?;
+    let p = access.practice;
+    Ok(Scope {
+        base: format!("/practices/{}/reports", p.ods_code),
+        title: format!("{} ({})", p.name, p.ods_code),
+        name: p.ods_code,
+        practices: vec![p.id],
+        single: true,
+    })
+}
+
+async fn all_scope(state: &AppState, user: &SignedIn) -> Result<Scope, ReportError> {
+    let uid = user.id;
+    let practices = run(state, move |conn| {
+        Ok(user_practices::table
+            .filter(user_practices::user_id.eq(uid))
+            .select(user_practices::practice_id)
+            .load::<PracticeId>(conn)?)
+    })
+    .await?;
+    Ok(Scope {
+        name: "all".into(),
+        title: "All your practices".into(),
+        base: "/reports".into(),
+        practices,
+        single: false,
+    })
+}
+
+async fn load(state: &AppState, scope: &Scope, period: Period) -> Result<Report, ReportError> {
+    let ids = scope.practices.clone();
+    Ok(run(state, move |conn| {
+        Ok(Report::load(conn, &ids, &period, Utc::now())?)
+    })
+    .await?)
+}
+
+async fn practice_page(
+    state: web::Data<AppState>,
+    user: SignedIn,
+    path: web::Path<String>,
+    q: web::Query<PeriodQuery>,
+) -> Result<HttpResponse, ReportError> {
+    let scope = practice_scope(&state, &user, path.into_inner()).await?;
+    page(&state, &user, scope, &q).await
+}
+
+async fn all_page(
+    state: web::Data<AppState>,
+    user: SignedIn,
+    q: web::Query<PeriodQuery>,
+) -> Result<HttpResponse, ReportError> {
+    let scope = all_scope(&state, &user).await?;
+    page(&state, &user, scope, &q).await
+}
+
+async fn practice_file(
+    state: web::Data<AppState>,
+    user: SignedIn,
+    path: web::Path<(String, String)>,
+    q: web::Query<PeriodQuery>,
+) -> Result<HttpResponse, ReportError> {
+    let (ods, file) = path.into_inner();
+    let scope = practice_scope(&state, &user, ods).await?;
+    download(&state, scope, &file, &q).await
+}
+
+async fn all_file(
+    state: web::Data<AppState>,
+    user: SignedIn,
+    path: web::Path<String>,
+    q: web::Query<PeriodQuery>,
+) -> Result<HttpResponse, ReportError> {
+    let scope = all_scope(&state, &user).await?;
+    download(&state, scope, &path.into_inner(), &q).await
+}
+
+/// `report.json`, or `{table}.csv`.
+async fn download(
+    state: &AppState,
+    scope: Scope,
+    file: &str,
+    q: &PeriodQuery,
+) -> Result<HttpResponse, ReportError> {
+    let table = match file {
+        "report.json" => None,
+        f => Some(
+            f.strip_suffix(".csv")
+                .and_then(Table::parse)
+                .ok_or(AdminError::NotFound)?,
+        ),
+    };
+    let period = q.period().map_err(ReportError::BadRequest)?;
+    let report = load(state, &scope, period).await?;
+    Ok(match table {
+        None => HttpResponse::Ok().json(&report),
+        Some(table) => {
+            let body =
+                export::csv(&report, table).map_err(|e| AdminError::Internal(e.to_string()))?;
+            HttpResponse::Ok()
+                .content_type("text/csv; charset=utf-8")
+                .insert_header((
+                    header::CONTENT_DISPOSITION,
+                    format!(
+                        "attachment; filename=\"{}\"",
+                        export::file_name(&scope.name, table, &period)
+                    ),
+                ))
+                .body(body)
+        }
+    })
+}
+
+/// A table of the page with its CSV link.
+pub struct TableView {
+    pub id: &'static str,
+    pub title: &'static str,
+    pub csv: String,
+    pub rows: Vec<Vec<String>>,
+}
+
+#[derive(Template)]
+#[template(path = "reports/report.html")]
+struct ReportPage {
+    title: String,
+    user: String,
+    base: String,
+    query: String,
+    single: bool,
+    period: Period,
+    error: Option<String>,
+    report: Report,
+    summary: Vec<(&'static str, String)>,
+    daily_chart: String,
+    nhs111_chart: Option<String>,
+    tables: Vec<TableView>,
+}
+
+fn pct(p: Option<f64>) -> String {
+    p.map_or_else(|| "–".to_owned(), |p| format!("{p:.1}%"))
+}
+
+fn summary(
+    f: &Figures,
+    book_slots: i64,
+    share_slots: Option<f64>,
+    share_min: Option<f64>,
+) -> Vec<(&'static str, String)> {
+    vec![
+        (
+            "Exposed slots",
+            format!("{} ({} minutes)", f.slots, f.minutes),
+        ),
+        (
+            "Booked",
+            format!("{} ({} minutes)", f.booked_slots, f.booked_minutes),
+        ),
+        (
+            "Still free",
+            format!("{} ({} minutes)", f.free_slots, f.free_minutes),
+        ),
+        (
+            "Share of the appointment book exposed",
+            format!(
+                "{} of {book_slots} slots, {} of the minutes",
+                pct(share_slots),
+                pct(share_min)
+            ),
+        ),
+    ]
+}
+
+async fn page(
+    state: &AppState,
+    user: &SignedIn,
+    scope: Scope,
+    q: &PeriodQuery,
+) -> Result<HttpResponse, ReportError> {
+    let (period, error) = match q.period() {
+        Ok(p) => (p, None),
+        Err(e) => (Period::next_four_weeks(Utc::now()), Some(e)),
+    };
+    let report = load(state, &scope, period).await?;
+    let c = &report.capacity;
+    let day_label = |d: &NaiveDate| d.format("%a %-d %b").to_string();
+    let days: Vec<String> = c.days.iter().map(|d| day_label(&d.date)).collect();
+    let daily_chart = BarChart::stacked(
+        "chart-daily",
+        format!("Slots exposed through GP Connect per day, {}", scope.title),
+        format!(
+            "Stacked bars of booked and free exposed slots for each day from {} to {}; \
+             the table beside it has the same numbers.",
+            period.first, period.last
+        ),
+        &days,
+        &[&BOOKED, &FREE],
+        &c.days
+            .iter()
+            .map(|d| vec![d.totals.exposed.booked_slots, d.totals.exposed.free_slots])
+            .collect::<Vec<_>>(),
+        None,
+    )
+    .render()
+    .map_err(|e| AdminError::Internal(e.to_string()))?;
+    let nhs111_chart = match &c.practices[..] {
+        [p] if scope.single => Some(
+            BarChart::stacked(
+                "chart-nhs111",
+                format!(
+                    "Slots offered to NHS 111 per day against the minimum of {}",
+                    p.nhs111_daily_minimum
+                ),
+                format!(
+                    "Bars of the slots bookable by urgent care (NHS 111) each day, with a dashed \
+                     line at the daily minimum of {} for a list of {} patients; the table beside \
+                     it has the same numbers.",
+                    p.nhs111_daily_minimum, p.list_size
+                ),
+                &days,
+                &[&OFFERED],
+                &c.nhs111
+                    .iter()
+                    .map(|d| vec![d.offered.slots])
+                    .collect::<Vec<_>>(),
+                Some((
+                    "Daily minimum",
+                    vec![p.nhs111_daily_minimum; c.nhs111.len()],
+                )),
+            )
+            .render()
+            .map_err(|e| AdminError::Internal(e.to_string()))?,
+        ),
+        _ => None,
+    };
+    let query = format!("?from={}&to={}", period.first, period.last);
+    let mut tables = Vec::new();
+    for table in Table::ALL {
+        if !scope.single && table == Table::Detail {
+            // Every slot of every practice is a download, not a page.
+            continue;
+        }
+        let mut rows = export::rows(&report, table);
+        if table == Table::Nhs111 && !scope.single {
+            // Across practices the page lists the days that fall short; the CSV has them all.
+            let short_col = rows[0].len() - 1;
+            rows.retain(|r| r[short_col] != "no" && r[short_col] != "weekend");
+        }
+        tables.push(TableView {
+            id: table.slug(),
+            title: table.title(),
+            csv: format!("{}/{}.csv{query}", scope.base, table.slug()),
+            rows,
+        });
+    }
+    let t = &c.totals;
+    let summary = summary(
+        &t.exposed,
+        t.book_slots,
+        t.exposed_share_of_slots,
+        t.exposed_share_of_minutes,
+    );
+    let body = ReportPage {
+        title: scope.title,
+        user: user.display_name.clone(),
+        base: scope.base,
+        query,
+        single: scope.single,
+        period,
+        error,
+        summary,
+        daily_chart,
+        nhs111_chart,
+        tables,
+        report,
+    }
+    .render()
+    .map_err(|e| AdminError::Internal(e.to_string()))?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(body))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn q(from: Option<&str>, to: Option<&str>) -> PeriodQuery {
+        PeriodQuery {
+            from: from.map(str::to_owned),
+            to: to.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn the_period_defaults_to_four_weeks_and_explains_mistakes() {
+        let p = q(Some("2026-06-08"), None).period().unwrap();
+        assert_eq!(p.last.to_string(), "2026-07-05");
+        let p = q(Some("2026-06-08"), Some("2026-06-21")).period().unwrap();
+        assert_eq!(p.last.to_string(), "2026-06-21");
+        assert!(
+            q(Some("8/6/2026"), None)
+                .period()
+                .unwrap_err()
+                .contains("start")
+        );
+        assert!(
+            q(Some("2026-06-08"), Some("2026-06-01"))
+                .period()
+                .unwrap_err()
+                .contains("on or after")
+        );
+        assert!(
+            q(Some("2026-01-01"), Some("2027-12-31"))
+                .period()
+                .unwrap_err()
+                .contains("at most")
+        );
+        assert_eq!(q(None, None).period().unwrap().days().count(), 28);
+    }
+}
