@@ -21,10 +21,10 @@ use crate::harness::{TestApp, spawn_app};
 const CHROMIUM: &str = "/usr/bin/chromium";
 
 /// One browser at a time: CI has two cores, and the server and PostgreSQL need them too.
-static BROWSERS: Semaphore = Semaphore::const_new(1);
+pub static BROWSERS: Semaphore = Semaphore::const_new(1);
 
 /// A chromedriver on a free port, stopped (and its profile removed) on drop.
-struct Browser {
+pub struct Browser {
     driver: Option<WebDriver>,
     chromedriver: Child,
     profile: PathBuf,
@@ -47,7 +47,7 @@ fn chromedriver_path() -> PathBuf {
 }
 
 impl Browser {
-    async fn start() -> Browser {
+    pub async fn start() -> Browser {
         assert!(
             std::path::Path::new(CHROMIUM).exists(),
             "chromium is missing: run scripts/test, which installs it"
@@ -92,11 +92,11 @@ impl Browser {
         }
     }
 
-    fn driver(&self) -> &WebDriver {
+    pub fn driver(&self) -> &WebDriver {
         self.driver.as_ref().unwrap()
     }
 
-    async fn quit(mut self) {
+    pub async fn quit(mut self) {
         if let Some(d) = self.driver.take() {
             d.quit().await.unwrap();
         }
@@ -111,11 +111,11 @@ impl Drop for Browser {
     }
 }
 
-async fn click(d: &WebDriver, id: &str) {
+pub async fn click(d: &WebDriver, id: &str) {
     d.find(By::Id(id)).await.unwrap().click().await.unwrap();
 }
 
-async fn fill(d: &WebDriver, id: &str, text: &str) {
+pub async fn fill(d: &WebDriver, id: &str, text: &str) {
     let e = d.find(By::Id(id)).await.unwrap();
     e.clear().await.unwrap();
     if !text.is_empty() {

@@ -3,6 +3,8 @@
 
 #[path = "reports_data.rs"]
 mod data;
+#[path = "reports_e2e.rs"]
+mod e2e;
 #[path = "reports_web.rs"]
 mod web;
 
