@@ -42,6 +42,8 @@ enum Command {
     Serve {
         #[arg(long, env = "BOOKABLE_BIND", default_value = "127.0.0.1:8080")]
         bind: String,
+        #[command(flatten)]
+        tls: bookable::fhir::tls::TlsArgs,
     },
     /// Apply pending database migrations.
     Migrate,
@@ -127,6 +129,7 @@ async fn serve(
     bind: &str,
     api_token: Option<&str>,
     cookie_secure: bool,
+    tls: Option<rustls::ServerConfig>,
 ) -> anyhow::Result<()> {
     let pool = db::pool(url, 16)?;
     let listener = TcpListener::bind(bind).with_context(|| format!("binding {bind}"))?;
@@ -135,7 +138,10 @@ async fn serve(
     if let Some(token) = api_token {
         state.api = bookable::api::ApiSettings::with_token(token);
     }
-    server::run(listener, state)?.await?;
+    match tls {
+        Some(config) => server::run_tls(listener, state, config)?.await?,
+        None => server::run(listener, state)?.await?,
+    }
     Ok(())
 }
 
@@ -155,10 +161,12 @@ async fn main() -> anyhow::Result<()> {
             migrated(&url)?;
             println!("Migrations applied.");
         }
-        Command::Serve { bind } => {
+        Command::Serve { bind, tls } => {
             migrated(&url)?;
-            println!("bookable listening on http://{bind}/");
-            serve(&url, &bind, cli.api_token.as_deref(), true).await?;
+            let tls = tls.server_config()?;
+            let scheme = if tls.is_some() { "https" } else { "http" };
+            println!("bookable listening on {scheme}://{bind}/");
+            serve(&url, &bind, cli.api_token.as_deref(), true, tls).await?;
         }
         Command::Demo { bind } => {
             let mut conn = migrated(&url)?;
@@ -173,7 +181,7 @@ async fn main() -> anyhow::Result<()> {
                 demo::DEMO_PASSWORD
             );
             println!("  practices A20047 and B82617, four weeks of slots from {today}");
-            serve(&url, &bind, cli.api_token.as_deref(), false).await?;
+            serve(&url, &bind, cli.api_token.as_deref(), false, None).await?;
         }
         Command::Practice(PracticeCommand::Add {
             ods,

@@ -59,6 +59,23 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: &AppState) {
 
 /// Starts serving on `listener`; the caller awaits the returned server.
 pub fn run(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
+    serve(listener, state, None)
+}
+
+/// As [`run`], over TLS (see `fhir::tls`: with client certificates verified).
+pub fn run_tls(
+    listener: TcpListener,
+    state: AppState,
+    tls: rustls::ServerConfig,
+) -> std::io::Result<Server> {
+    serve(listener, state, Some(tls))
+}
+
+fn serve(
+    listener: TcpListener,
+    state: AppState,
+    tls: Option<rustls::ServerConfig>,
+) -> std::io::Result<Server> {
     let data = web::Data::new(state);
     let server = HttpServer::new(move || {
         App::new()
@@ -69,8 +86,10 @@ pub fn run(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
                 "/static",
                 concat!(env!("CARGO_MANIFEST_DIR"), "/static"),
             ))
-    })
-    .listen(listener)?
-    .run();
-    Ok(server)
+    });
+    let server = match tls {
+        Some(config) => server.listen_rustls_0_23(listener, config)?,
+        None => server.listen(listener)?,
+    };
+    Ok(server.run())
 }

@@ -33,6 +33,7 @@ pub mod resources;
 pub mod search;
 pub mod security;
 pub mod store;
+pub mod tls;
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};

@@ -7,6 +7,7 @@ mod e2e_admin;
 mod fhir;
 mod fhir_reads;
 mod fhir_security;
+mod fhir_tls;
 mod fixture;
 mod harness;
 mod ingest;
