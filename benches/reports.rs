@@ -1,0 +1,91 @@
+//! The capacity report on the synthetic data set: a 26-week report for one practice and for
+//! all 200 practices (≈ 6 million slots) under `cargo bench`; a small set when
+//! `cargo test --all-targets` runs this once as a test.
+//!
+//! cargo bench --bench reports
+
+use bookable::availability::codes::OdsCode;
+use bookable::availability::query;
+use bookable::db::ids::PracticeId;
+use bookable::db::pg_local::LocalPostgres;
+use bookable::reports::capacity::{self, Period};
+use bookable::reports::export::Report;
+use bookable::{db, synthetic};
+use chrono::{Days, NaiveDate};
+use criterion::{Criterion, criterion_group, criterion_main};
+use diesel::prelude::*;
+
+fn reports(c: &mut Criterion) {
+    let full = std::env::args().any(|a| a == "--bench");
+    let (practices, weeks) = if full { (200, 26) } else { (2, 3) };
+    let pg = LocalPostgres::start().unwrap();
+    diesel::sql_query("CREATE DATABASE bench")
+        .execute(&mut PgConnection::establish(&pg.url("postgres")).unwrap())
+        .unwrap();
+    let mut conn = PgConnection::establish(&pg.url("bench")).unwrap();
+    db::migrate(&mut conn).unwrap();
+    let first = NaiveDate::from_ymd_opt(2026, 3, 2).unwrap();
+    let started = std::time::Instant::now();
+    synthetic::generate(&mut conn, practices, weeks, query::local_midnight(first)).unwrap();
+    let slots: i64 = bookable::db::schema::slots::table
+        .count()
+        .get_result(&mut conn)
+        .unwrap();
+    eprintln!(
+        "generated {slots} slots for {practices} practices × {weeks} weeks in {:.1?}",
+        started.elapsed()
+    );
+
+    let period = Period::new(first, first + Days::new(weeks as u64 * 7 - 1)).unwrap();
+    // Half-way through the period, so "in the past" has work to do.
+    let now = query::local_midnight(first + Days::new(weeks as u64 * 7 / 2));
+    let ods = OdsCode::parse(&synthetic::practice_ods(practices / 2 + 1)).unwrap();
+    let one = vec![
+        bookable::practice::by_ods(&mut conn, &ods)
+            .unwrap()
+            .unwrap()
+            .id,
+    ];
+    let all: Vec<PracticeId> = bookable::practice::all(&mut conn)
+        .unwrap()
+        .into_iter()
+        .map(|p| p.id)
+        .collect();
+
+    let report = capacity::capacity_report(&mut conn, &all, &period, now).unwrap();
+    let book: i64 = report.practices.iter().map(|p| p.totals.book_slots).sum();
+    assert_eq!(book, slots, "every slot is in the book exactly once");
+    assert_eq!(report.totals.book_slots, slots);
+    assert!(report.totals.exposed.slots > 0 && report.totals.exposed.slots < slots);
+    let single = Report::load(&mut conn, &one, &period, now).unwrap();
+    assert_eq!(
+        single.detail.len() as i64,
+        single.capacity.totals.exposed.slots
+    );
+    eprintln!(
+        "one practice: {} exposed of {} slots, {} hidden; all: {} exposed of {}",
+        single.capacity.totals.exposed.slots,
+        single.capacity.totals.book_slots,
+        single.hidden_slots.len(),
+        report.totals.exposed.slots,
+        report.totals.book_slots
+    );
+
+    let mut group = c.benchmark_group(format!("report_{weeks}_weeks"));
+    group.sample_size(10);
+    group.bench_function("one_practice_capacity", |b| {
+        b.iter(|| capacity::capacity_report(&mut conn, &one, &period, now).unwrap())
+    });
+    group.bench_function("one_practice_with_slot_lists", |b| {
+        b.iter(|| Report::load(&mut conn, &one, &period, now).unwrap())
+    });
+    group.bench_function(format!("all_{practices}_practices_capacity"), |b| {
+        b.iter(|| capacity::capacity_report(&mut conn, &all, &period, now).unwrap())
+    });
+    group.finish();
+    drop(conn);
+    drop(pg);
+}
+
+criterion_group!(benches, reports);
+criterion_main!(benches);
