@@ -3,10 +3,13 @@
 
 use chrono::{Datelike, Days, NaiveDate, TimeZone, Weekday};
 use chrono_tz::Europe::London;
-use diesel::PgConnection;
+use diesel::prelude::*;
 
 use crate::audit::Actor;
-use crate::availability::codes::OdsCode;
+use crate::availability::codes::{OdsCode, OrganisationType};
+use crate::availability::{groups, limits};
+use crate::db::ids::{PracticeId, ScheduleId};
+use crate::db::schema::schedules;
 use crate::ingest::{
     self, BookabilityIn, ImportDocument, LocationIn, PractitionerIn, ScheduleIn, SlotIn,
 };
@@ -239,19 +242,85 @@ pub fn rota(ods: &str, town: &str, first: NaiveDate, days: u64) -> ImportDocumen
     }
 }
 
+/// A group for the nurse clinic, a daily limit for NHS 111 and a booking window on the GP
+/// morning surgery; left alone when the practice already has sharing rules.
+fn sharing_rules(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    practice: PracticeId,
+) -> anyhow::Result<()> {
+    if !groups::list(conn, practice)?.is_empty() {
+        return Ok(());
+    }
+    let members =
+        ["Y03032", "C81001", "C81002"].map(|c| OdsCode::parse(c).expect("valid ODS code"));
+    let pcn = groups::save(conn, actor, practice, None, "Our PCN", &members)?;
+    let schedule = |conn: &mut PgConnection, external: &str| {
+        schedules::table
+            .filter(schedules::practice_id.eq(practice))
+            .filter(schedules::external_id.eq(external))
+            .select(schedules::id)
+            .first::<ScheduleId>(conn)
+    };
+    let nurse = schedule(conn, "S-NURSE")?;
+    groups::set_bookable_groups(
+        conn,
+        actor,
+        practice,
+        groups::Target::Schedule(nurse),
+        &[pcn],
+    )?;
+    let urgent_care = OrganisationType::parse("urgent-care")?;
+    limits::add(
+        conn,
+        actor,
+        practice,
+        None,
+        limits::NewSubject::OrgType(urgent_care),
+        limits::Period::Day,
+        6,
+    )?;
+    let morning = schedule(conn, "S-GP-AM")?;
+    let window = limits::BookingWindow {
+        from_days: Some(14),
+        until_minutes: Some(60),
+    };
+    limits::set_window(
+        conn,
+        actor,
+        practice,
+        limits::WindowTarget::Schedule(morning),
+        window,
+    )?;
+    Ok(())
+}
+
 /// Seeds (or refreshes) the demo practices and the demo user; safe to run again.
 pub fn seed(conn: &mut PgConnection, today: NaiveDate) -> anyhow::Result<()> {
     let actor = Actor::system("demo seed");
     let mut roles = Vec::new();
     for (ods, name, town, list_size, asid) in [
-        ("A20047", "Riverside Medical Practice", "Leeds", 9_000, "200000000359"),
-        ("B82617", "Hillview Surgery", "Harrogate", 7_500, "200000000360"),
+        (
+            "A20047",
+            "Riverside Medical Practice",
+            "Leeds",
+            9_000,
+            "200000000359",
+        ),
+        (
+            "B82617",
+            "Hillview Surgery",
+            "Harrogate",
+            7_500,
+            "200000000360",
+        ),
     ] {
         let ods_code = OdsCode::parse(ods)?;
         let p = practice::upsert(conn, &actor, &ods_code, name, list_size)?;
         // The ASID GP Connect consumers send as Ssp-To (see docs/gp-connect.md).
         crate::fhir::store::set_asid(conn, &actor, p.id, Some(asid))?;
         ingest::import(conn, &actor, &rota(ods, town, today, 28))?;
+        sharing_rules(conn, &actor, p.id)?;
         roles.push((p.id, Role::Manager));
     }
     users::upsert(

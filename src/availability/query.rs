@@ -271,7 +271,7 @@ WITH consumer_groups AS (
     SELECT COALESCE(array_agg(m.group_id), '{}') AS ids
     FROM org_group_members m JOIN org_groups g ON g.id = m.group_id
     WHERE g.practice_id = $1 AND m.ods_code = {O}
-), exhausted AS (
+), exhausted AS MATERIALIZED (
     SELECT bl.schedule_id, bl.period, used.period_start
     FROM booking_limits bl
     JOIN LATERAL (
