@@ -3,6 +3,7 @@
 
 mod admin;
 mod api;
+mod demo;
 mod e2e_admin;
 mod fhir;
 mod fhir_reads;

@@ -1,0 +1,58 @@
+//! The demo seed: realistic, idempotent, and through the same paths as production data.
+
+use bookable::availability::codes::OdsCode;
+use bookable::availability::query::{self, Consumer, SearchWindow};
+use bookable::db::schema::{practices, schedules, slots, users};
+use bookable::{demo, practice};
+use chrono::{Days, NaiveDate, TimeZone, Utc};
+use diesel::prelude::*;
+
+use crate::harness::TestDb;
+
+#[test]
+fn the_demo_seed_is_realistic_and_can_run_twice() {
+    let db = TestDb::new();
+    let mut conn = db.conn();
+    let today = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
+    demo::seed(&mut conn, today).unwrap();
+    let counts = |conn: &mut PgConnection| -> (i64, i64, i64) {
+        (
+            practices::table.count().get_result(conn).unwrap(),
+            schedules::table.count().get_result(conn).unwrap(),
+            slots::table.count().get_result(conn).unwrap(),
+        )
+    };
+    let first = counts(&mut conn);
+    assert_eq!((first.0, first.1), (2, 12));
+    demo::seed(&mut conn, today).unwrap();
+    assert_eq!(counts(&mut conn), first, "a second seed changes nothing");
+
+    let channels: Vec<Option<String>> = schedules::table
+        .select(schedules::delivery_channel)
+        .distinct()
+        .load(&mut conn)
+        .unwrap();
+    for c in ["In-person", "Telephone", "Video", "Visit"] {
+        assert!(channels.contains(&Some(c.to_owned())), "{c}");
+    }
+    let hash: String = users::table
+        .filter(users::username.eq(demo::DEMO_USER))
+        .select(users::password_hash)
+        .first(&mut conn)
+        .unwrap();
+    assert!(bookable::users::verify_password(demo::DEMO_PASSWORD, &hash));
+
+    let a = practice::by_ods(&mut conn, &OdsCode::parse("A20047").unwrap()).unwrap().unwrap();
+    let window = SearchWindow::local_days(today, today + Days::new(13)).unwrap();
+    let now = Utc.with_ymd_and_hms(2026, 11, 23, 7, 0, 0).unwrap();
+    let nhs111 = Consumer::new(Some("urgent-care"), Some(OdsCode::parse("NLO10").unwrap()));
+    let seen = query::free_slots(&mut conn, a.id, &window, &nhs111, now).unwrap();
+    assert!(!seen.slots.is_empty(), "NHS 111 can book something in the next fortnight");
+    assert!(seen.slots.iter().all(|s| s.delivery_channel.map(|c| c.code()) != Some("Visit")));
+    let pcn = Consumer::new(None, Some(OdsCode::parse("C81001").unwrap()));
+    let pcn_seen = query::free_slots(&mut conn, a.id, &window, &pcn, now).unwrap();
+    assert!(
+        pcn_seen.schedules.iter().any(|s| s.schedule_type.as_deref() == Some("Practice nurse clinic")),
+        "the PCN group sees the nurse clinic"
+    );
+}
