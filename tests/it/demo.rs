@@ -42,17 +42,29 @@ fn the_demo_seed_is_realistic_and_can_run_twice() {
         .unwrap();
     assert!(bookable::users::verify_password(demo::DEMO_PASSWORD, &hash));
 
-    let a = practice::by_ods(&mut conn, &OdsCode::parse("A20047").unwrap()).unwrap().unwrap();
+    let a = practice::by_ods(&mut conn, &OdsCode::parse("A20047").unwrap())
+        .unwrap()
+        .unwrap();
     let window = SearchWindow::local_days(today, today + Days::new(13)).unwrap();
     let now = Utc.with_ymd_and_hms(2026, 11, 23, 7, 0, 0).unwrap();
     let nhs111 = Consumer::new(Some("urgent-care"), Some(OdsCode::parse("NLO10").unwrap()));
     let seen = query::free_slots(&mut conn, a.id, &window, &nhs111, now).unwrap();
-    assert!(!seen.slots.is_empty(), "NHS 111 can book something in the next fortnight");
-    assert!(seen.slots.iter().all(|s| s.delivery_channel.map(|c| c.code()) != Some("Visit")));
+    assert!(
+        !seen.slots.is_empty(),
+        "NHS 111 can book something in the next fortnight"
+    );
+    assert!(
+        seen.slots
+            .iter()
+            .all(|s| s.delivery_channel.map(|c| c.code()) != Some("Visit"))
+    );
     let pcn = Consumer::new(None, Some(OdsCode::parse("C81001").unwrap()));
     let pcn_seen = query::free_slots(&mut conn, a.id, &window, &pcn, now).unwrap();
     assert!(
-        pcn_seen.schedules.iter().any(|s| s.schedule_type.as_deref() == Some("Practice nurse clinic")),
+        pcn_seen
+            .schedules
+            .iter()
+            .any(|s| s.schedule_type.as_deref() == Some("Practice nurse clinic")),
         "the PCN group sees the nurse clinic"
     );
 }
