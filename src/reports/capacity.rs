@@ -27,42 +27,16 @@ const EXPOSED: &str = "e.gpc_bookable \
      AND e.practitioner_role IS NOT NULL \
      AND COALESCE(btrim(e.slot_type), '') <> ''";
 
-/// Why a free, GP Connect bookable slot is hidden from every consumer: the code, and when.
-/// `$4` is the organisation types consumers send, `$5` the time of the report.
-const HIDDEN_WHEN: &[(HiddenCapacityReason, &str)] = &[
-    (
-        HiddenCapacityReason::Visit,
-        "e.delivery_channel IS NOT DISTINCT FROM 'Visit'",
-    ),
-    (
-        HiddenCapacityReason::NoPractitionerRole,
-        "e.practitioner_role IS NULL",
-    ),
-    (
-        HiddenCapacityReason::NoSlotType,
-        "COALESCE(btrim(e.slot_type), '') = ''",
-    ),
-    (
-        HiddenCapacityReason::RestrictedToNoOne,
-        "((cardinality(e.bookable_org_types) > 0 AND NOT e.bookable_org_types && $4::text[]) \
-          OR ((cardinality(e.bookable_ods_codes) > 0 OR cardinality(e.bookable_group_ids) > 0) \
-              AND array_to_string(e.bookable_ods_codes, ',') !~ '(^|,)[A-Z0-9]{3,10}(,|$)' \
-              AND NOT EXISTS (SELECT 1 FROM org_group_members m \
-                              WHERE m.group_id = ANY(e.bookable_group_ids))))",
-    ),
-    (HiddenCapacityReason::InThePast, "e.start_at < $5"),
-];
-
 /// `NULL` unless the slot is free, bookable and hidden; then its reasons.
 static HIDDEN_REASONS_SQL: LazyLock<String> = LazyLock::new(|| {
-    let any = HIDDEN_WHEN
+    let any = HiddenCapacityReason::ALL
         .iter()
-        .map(|(_, sql)| format!("({sql})"))
+        .map(|r| format!("({})", r.condition()))
         .collect::<Vec<_>>()
         .join(" OR ");
-    let each = HIDDEN_WHEN
+    let each = HiddenCapacityReason::ALL
         .iter()
-        .map(|(r, sql)| format!("CASE WHEN {sql} THEN '{}' END", r.code()))
+        .map(|r| format!("CASE WHEN {} THEN '{}' END", r.condition(), r.code()))
         .collect::<Vec<_>>()
         .join(", ");
     format!(
@@ -111,6 +85,24 @@ impl HiddenCapacityReason {
 
     pub fn parse(code: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|r| r.code() == code)
+    }
+
+    /// When it applies to a free, bookable slot: SQL over `e`, a `slot_effective` row, with
+    /// `$4` the organisation types consumers send and `$5` the time of the report.
+    fn condition(self) -> &'static str {
+        match self {
+            Self::Visit => "e.delivery_channel IS NOT DISTINCT FROM 'Visit'",
+            Self::NoPractitionerRole => "e.practitioner_role IS NULL",
+            Self::NoSlotType => "COALESCE(btrim(e.slot_type), '') = ''",
+            Self::RestrictedToNoOne => {
+                "((cardinality(e.bookable_org_types) > 0 AND NOT e.bookable_org_types && $4::text[]) \
+                  OR ((cardinality(e.bookable_ods_codes) > 0 OR cardinality(e.bookable_group_ids) > 0) \
+                      AND array_to_string(e.bookable_ods_codes, ',') !~ '(^|,)[A-Z0-9]{3,10}(,|$)' \
+                      AND NOT EXISTS (SELECT 1 FROM org_group_members m \
+                                      WHERE m.group_id = ANY(e.bookable_group_ids))))"
+            }
+            Self::InThePast => "e.start_at < $5",
+        }
     }
 
     /// A sentence for a practice manager.
@@ -342,35 +334,45 @@ pub struct CapacityReport {
     pub nhs111: Vec<Nhs111Day>,
 }
 
-/// The grouping sets of the report over the fine aggregate `fw`, each with its kind.
-const GROUPING_COLUMNS: [&str; 9] = [
+/// The one pass over the period's slots groups them by these columns, in these sets (named as
+/// in `GROUPING(...)`), all small enough to hash: the finer totals by practice and day, and the
+/// breakdowns by week. Everything else rolls up from those few rows.
+const PASS_COLUMNS: [&str; 12] = [
     "practice_id",
     "day",
     "week",
+    "exposed",
+    "busy",
+    "ot_mask",
+    "hidden",
     "channel",
     "role",
     "slot_type",
     "ods_codes",
     "group_ids",
-    "hidden",
 ];
-const SETS: &[(&str, &[&str])] = &[
+const PASS_SETS: &[(&str, &[&str])] = &[
+    ("pd", &["practice_id", "day", "exposed", "busy", "ot_mask"]),
+    ("ph", &["practice_id", "hidden"]),
+    ("channel", &["week", "exposed", "busy", "channel"]),
+    ("role", &["week", "exposed", "busy", "role"]),
+    ("slot-type", &["week", "exposed", "busy", "slot_type"]),
+    (
+        "named",
+        &["week", "exposed", "busy", "ods_codes", "group_ids"],
+    ),
+];
+/// The totals, rolled up from the practice-day rows.
+const TOTAL_COLUMNS: [&str; 3] = ["practice_id", "day", "week"];
+const TOTAL_SETS: &[(&str, &[&str])] = &[
     ("practice-day", &["practice_id", "day"]),
     ("practice-week", &["practice_id", "week"]),
     ("practice", &["practice_id"]),
     ("day", &["day"]),
     ("week", &["week"]),
     ("total", &[]),
-    ("channel-week", &["channel", "week"]),
-    ("channel", &["channel"]),
-    ("role-week", &["role", "week"]),
-    ("role", &["role"]),
-    ("slot-type-week", &["slot_type", "week"]),
-    ("slot-type", &["slot_type"]),
-    ("named-week", &["ods_codes", "group_ids", "week"]),
-    ("named", &["ods_codes", "group_ids"]),
-    ("practice-hidden", &["practice_id", "hidden"]),
 ];
+/// Per organisation type, from the practice-day rows' bit masks.
 const ORG_TYPE_COLUMNS: [&str; 4] = ["t.code", "practice_id", "day", "week"];
 const ORG_TYPE_SETS: &[(&str, &[&str])] = &[
     ("org-type-practice-day", &["t.code", "practice_id", "day"]),
@@ -385,13 +387,10 @@ fn grouping(columns: &[&str], sets: &[(&str, &[&str])]) -> (String, String) {
     let mut cases = String::new();
     let mut groups = Vec::new();
     for (kind, set) in sets {
-        let mask = columns
-            .iter()
-            .enumerate()
-            .filter(|(_, c)| !set.contains(c))
-            .map(|(i, _)| 1u32 << (columns.len() - 1 - i))
-            .sum::<u32>();
-        cases.push_str(&format!(" WHEN {mask} THEN '{kind}'"));
+        cases.push_str(&format!(
+            " WHEN {} THEN '{kind}'",
+            grouping_mask(columns, set)
+        ));
         groups.push(format!("({})", set.join(", ")));
     }
     (
@@ -400,83 +399,125 @@ fn grouping(columns: &[&str], sets: &[(&str, &[&str])]) -> (String, String) {
     )
 }
 
-/// `$1` practices, `$2`/`$3` the period's instants, `$4` organisation types, `$5` now.
+/// What `GROUPING(columns)` returns for a set: a 1 bit for each column not grouped by.
+fn grouping_mask(columns: &[&str], set: &[&str]) -> u32 {
+    columns
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| !set.contains(c))
+        .map(|(i, _)| 1u32 << (columns.len() - 1 - i))
+        .sum()
+}
+
+/// `bit` when `cond`, else 0, or-ed together: masks computed per slot without building arrays.
+fn bit_mask(conditions: impl Iterator<Item = (usize, String)>) -> String {
+    conditions
+        .map(|(i, cond)| format!("(CASE WHEN {cond} THEN {} ELSE 0 END)", 1u32 << i))
+        .collect::<Vec<_>>()
+        .join(" | ")
+}
+
+/// `$1` practices, `$2`/`$3` the period's instants, `$4` organisation types, `$5` now,
+/// `$6` hidden-capacity reason codes (in [`HiddenCapacityReason::ALL`] order).
 static REPORT_SQL: LazyLock<String> = LazyLock::new(|| {
-    let (sets, kind) = grouping(&GROUPING_COLUMNS, SETS);
+    let (pass_sets, pass_kind) = grouping(&PASS_COLUMNS, PASS_SETS);
+    let (total_sets, total_kind) = grouping(&TOTAL_COLUMNS, TOTAL_SETS);
     let (ot_sets, ot_kind) = grouping(&ORG_TYPE_COLUMNS, ORG_TYPE_SETS);
-    let hidden = HIDDEN_REASONS_SQL.as_str();
+    let unnamed = "cardinality(e.bookable_ods_codes) = 0 AND cardinality(e.bookable_group_ids) = 0";
+    let ot_mask = bit_mask((0..ORGANISATION_TYPES.len()).map(|i| {
+        (
+            i,
+            format!(
+                "{unnamed} AND (cardinality(e.bookable_org_types) = 0 \
+                 OR $4[{}] = ANY(e.bookable_org_types))",
+                i + 1
+            ),
+        )
+    }));
+    let hidden_mask = bit_mask(
+        HiddenCapacityReason::ALL
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (i, r.condition().to_owned())),
+    );
     format!(
-        "WITH f AS (
-            SELECT e.practice_id,
-                   (e.start_at AT TIME ZONE 'Europe/London')::date AS day,
-                   ({EXPOSED}) AS exposed,
-                   e.delivery_channel AS channel, e.practitioner_role AS role, e.slot_type,
-                   e.bookable_org_types AS org_types, e.bookable_ods_codes AS ods_codes,
-                   e.bookable_group_ids AS group_ids,
-                   {hidden} AS hidden,
-                   count(*) AS slots,
-                   sum(date_part('epoch', e.end_at - e.start_at)) AS secs,
-                   count(*) FILTER (WHERE e.status <> 'free') AS busy,
-                   COALESCE(sum(date_part('epoch', e.end_at - e.start_at))
-                            FILTER (WHERE e.status <> 'free'), 0) AS busy_secs
-            FROM slot_effective e
-            WHERE e.practice_id = ANY($1) AND e.start_at >= $2 AND e.start_at < $3
-            GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10
-        ), fw AS (
-            SELECT f.*, date_trunc('week', f.day)::date AS week FROM f
-        ), g AS (
-            SELECT {kind} AS kind, {all},
+        "WITH s AS (
+            SELECT {pass_kind} AS kind, {pass_columns},
+                   count(*) AS slots, sum(secs) AS secs
+            FROM (
+                SELECT e.practice_id, tz.l::date AS day, date_trunc('week', tz.l)::date AS week,
+                       ({EXPOSED}) AS exposed, e.status <> 'free' AS busy,
+                       {ot_mask} AS ot_mask,
+                       CASE WHEN e.status = 'free' AND e.gpc_bookable THEN {hidden_mask} ELSE 0 END
+                           AS hidden,
+                       e.delivery_channel AS channel, e.practitioner_role AS role, e.slot_type,
+                       e.bookable_ods_codes AS ods_codes, e.bookable_group_ids AS group_ids,
+                       date_part('epoch', e.end_at - e.start_at) AS secs
+                FROM slot_effective e
+                CROSS JOIN LATERAL (SELECT e.start_at AT TIME ZONE 'Europe/London' AS l) tz
+                WHERE e.practice_id = ANY($1) AND e.start_at >= $2 AND e.start_at < $3
+            ) b
+            GROUP BY GROUPING SETS ({pass_sets})
+        ), pd AS (
+            SELECT practice_id, day, date_trunc('week', day::timestamp)::date AS week, exposed, busy,
+                   ot_mask, slots, secs
+            FROM s WHERE kind = 'pd'
+        ), totals AS (
+            SELECT {total_kind} AS kind, practice_id, day, week,
                    sum(slots) AS book_slots, sum(secs) AS book_secs,
                    COALESCE(sum(slots) FILTER (WHERE exposed), 0) AS slots,
                    COALESCE(sum(secs) FILTER (WHERE exposed), 0) AS secs,
-                   COALESCE(sum(busy) FILTER (WHERE exposed), 0) AS busy,
-                   COALESCE(sum(busy_secs) FILTER (WHERE exposed), 0) AS busy_secs
-            FROM fw
-            GROUP BY GROUPING SETS ({sets})
+                   COALESCE(sum(slots) FILTER (WHERE exposed AND busy), 0) AS busy,
+                   COALESCE(sum(secs) FILTER (WHERE exposed AND busy), 0) AS busy_secs
+            FROM pd
+            GROUP BY GROUPING SETS ({total_sets})
         ), ot AS (
             SELECT {ot_kind} AS kind, t.code, practice_id, day, week,
-                   sum(slots) AS slots, sum(secs) AS secs, sum(busy) AS busy,
-                   sum(busy_secs) AS busy_secs
-            FROM fw CROSS JOIN unnest($4::text[]) AS t(code)
-            WHERE fw.exposed AND cardinality(fw.ods_codes) = 0 AND cardinality(fw.group_ids) = 0
-              AND (cardinality(fw.org_types) = 0 OR t.code = ANY(fw.org_types))
+                   sum(slots) AS slots, sum(secs) AS secs,
+                   COALESCE(sum(slots) FILTER (WHERE busy), 0) AS busy,
+                   COALESCE(sum(secs) FILTER (WHERE busy), 0) AS busy_secs
+            FROM pd CROSS JOIN unnest($4::text[]) WITH ORDINALITY AS t(code, i)
+            WHERE pd.exposed AND pd.ot_mask & (1 << (t.i::int - 1)) <> 0
             GROUP BY GROUPING SETS ({ot_sets})
-        ), named AS (
-            SELECT g.kind, g.week, n.key, sum(g.slots) AS slots, sum(g.secs) AS secs,
-                   sum(g.busy) AS busy, sum(g.busy_secs) AS busy_secs
-            FROM g CROSS JOIN LATERAL (
-                SELECT c AS key FROM unnest(g.ods_codes) AS c
+        ), dims AS (
+            SELECT s.kind, CASE s.kind WHEN 'channel' THEN s.channel WHEN 'role' THEN s.role
+                                       ELSE s.slot_type END AS key,
+                   s.week, s.busy, s.slots, s.secs
+            FROM s WHERE s.kind IN ('channel', 'role', 'slot-type') AND s.exposed
+            UNION ALL
+            SELECT s.kind, n.key, s.week, s.busy, s.slots, s.secs
+            FROM s CROSS JOIN LATERAL (
+                SELECT c AS key FROM unnest(s.ods_codes) AS c
                 UNION ALL
-                SELECT 'group:' || og.name FROM org_groups og WHERE og.id = ANY(g.group_ids)
+                SELECT 'group:' || og.name FROM org_groups og WHERE og.id = ANY(s.group_ids)
                 UNION ALL
-                SELECT NULL WHERE cardinality(g.ods_codes) = 0 AND cardinality(g.group_ids) = 0
+                SELECT NULL WHERE cardinality(s.ods_codes) = 0 AND cardinality(s.group_ids) = 0
             ) n
-            WHERE g.kind IN ('named', 'named-week') AND g.slots > 0
-            GROUP BY g.kind, g.week, n.key
+            WHERE s.kind = 'named' AND s.exposed
         )
-        SELECT kind, practice_id, day, week, COALESCE(channel, role, slot_type) AS key,
+        SELECT kind, practice_id, day, week, NULL AS key,
                book_slots::bigint, round(book_secs / 60)::bigint AS book_minutes,
                slots::bigint, round(secs / 60)::bigint AS minutes,
                busy::bigint, round(busy_secs / 60)::bigint AS busy_minutes
-        FROM g
-        WHERE kind NOT IN ('named', 'named-week', 'practice-hidden')
-          AND (kind IN ('practice-day', 'practice-week', 'practice', 'day', 'week', 'total')
-               OR slots > 0)
-        UNION ALL
-        SELECT kind, NULL, NULL, week, key, NULL, NULL, slots::bigint,
-               round(secs / 60)::bigint, busy::bigint, round(busy_secs / 60)::bigint
-        FROM named
+        FROM totals
         UNION ALL
         SELECT kind, practice_id, day, week, code, NULL, NULL, slots::bigint,
                round(secs / 60)::bigint, busy::bigint, round(busy_secs / 60)::bigint
         FROM ot
         UNION ALL
-        SELECT 'practice-hidden', g.practice_id, NULL, NULL, r.reason,
-               sum(g.book_slots)::bigint, round(sum(g.book_secs) / 60)::bigint, 0, 0, 0, 0
-        FROM g CROSS JOIN unnest(g.hidden) AS r(reason)
-        WHERE g.kind = 'practice-hidden'
-        GROUP BY g.practice_id, r.reason",
-        all = GROUPING_COLUMNS.join(", "),
+        SELECT kind || CASE WHEN GROUPING(week) = 0 THEN '-week' ELSE '' END, NULL, NULL, week,
+               key, NULL, NULL, sum(slots)::bigint, round(sum(secs) / 60)::bigint,
+               COALESCE(sum(slots) FILTER (WHERE busy), 0)::bigint,
+               round(COALESCE(sum(secs) FILTER (WHERE busy), 0) / 60)::bigint
+        FROM dims
+        GROUP BY GROUPING SETS ((kind, key, week), (kind, key))
+        UNION ALL
+        SELECT 'practice-hidden', s.practice_id, NULL, NULL, r.code,
+               sum(s.slots)::bigint, round(sum(s.secs) / 60)::bigint, 0, 0, 0, 0
+        FROM s CROSS JOIN unnest($6::text[]) WITH ORDINALITY AS r(code, i)
+        WHERE s.kind = 'ph' AND s.hidden & (1 << (r.i::int - 1)) <> 0
+        GROUP BY s.practice_id, r.code",
+        pass_columns = PASS_COLUMNS.join(", "),
     )
 });
 
@@ -614,6 +655,11 @@ pub fn capacity_report_in_transaction(
         .bind::<Timestamptz, _>(period.end())
         .bind::<Array<Text>, _>(&org_types)
         .bind::<Timestamptz, _>(now)
+        .bind::<Array<Text>, _>(
+            HiddenCapacityReason::ALL
+                .map(HiddenCapacityReason::code)
+                .to_vec(),
+        )
         .load(conn)?;
     Ok(assemble(
         period,
