@@ -283,10 +283,10 @@ async fn group_save(
                     "Enter the ODS codes of the group's organisations",
                 );
             }
-            if errors.is_empty() {
-                if let Err(e) = groups::save(conn, actor, access.id(), id, &name, &members) {
-                    group_error(e, &mut errors, "group_name")?;
-                }
+            if errors.is_empty()
+                && let Err(e) = groups::save(conn, actor, access.id(), id, &name, &members)
+            {
+                group_error(e, &mut errors, "group_name")?;
             }
             Ok(errors)
         },
@@ -361,12 +361,10 @@ async fn limit_add(
             }
             if let (Some(subject), Some(period), Some(max), true) =
                 (subject, period, max, errors.is_empty())
-            {
-                if let Err(e) =
+                && let Err(e) =
                     limits::add(conn, actor, access.id(), schedule, subject, period, max)
-                {
-                    limit_error(e, &mut errors, "limit_max")?;
-                }
+            {
+                limit_error(e, &mut errors, "limit_max")?;
             }
             Ok(errors)
         },
