@@ -27,24 +27,6 @@ const EXPOSED: &str = "e.gpc_bookable \
      AND e.practitioner_role IS NOT NULL \
      AND COALESCE(btrim(e.slot_type), '') <> ''";
 
-/// `NULL` unless the slot is free, bookable and hidden; then its reasons.
-static HIDDEN_REASONS_SQL: LazyLock<String> = LazyLock::new(|| {
-    let any = HiddenCapacityReason::ALL
-        .iter()
-        .map(|r| format!("({})", r.condition()))
-        .collect::<Vec<_>>()
-        .join(" OR ");
-    let each = HiddenCapacityReason::ALL
-        .iter()
-        .map(|r| format!("CASE WHEN {} THEN '{}' END", r.condition(), r.code()))
-        .collect::<Vec<_>>()
-        .join(", ");
-    format!(
-        "CASE WHEN e.status = 'free' AND e.gpc_bookable AND ({any}) \
-         THEN array_remove(ARRAY[{each}], NULL) END"
-    )
-});
-
 /// Why capacity a manager marked GP Connect bookable reaches no one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -901,13 +883,15 @@ const SLOT_LINES_SQL: &str = "
            e.schedule_type, e.slot_type, e.delivery_channel,
            NULLIF(concat_ws(' ', p.prefix, p.given_name, p.family_name), '') AS practitioner,
            e.practitioner_role, e.status, e.bookable_org_types, e.bookable_ods_codes,
-           ARRAY(SELECT og.name FROM org_groups og WHERE og.id = ANY(e.bookable_group_ids)
-                 ORDER BY og.name) AS groups,
+           CASE WHEN cardinality(e.bookable_group_ids) = 0 THEN '{}'::text[]
+                ELSE ARRAY(SELECT og.name FROM org_groups og
+                           WHERE og.id = ANY(e.bookable_group_ids) ORDER BY og.name) END AS groups,
            {REASONS} AS reasons
     FROM slot_effective e
     JOIN practices pr ON pr.id = e.practice_id
     LEFT JOIN practitioners p ON p.id = e.practitioner_id
-    WHERE e.practice_id = ANY($1) AND e.start_at >= $2 AND e.start_at < $3 AND {WHERE}
+    WHERE e.practice_id = ANY($1) AND pr.id = ANY($1) AND e.start_at >= $2 AND e.start_at < $3
+      AND {WHERE}
     ORDER BY pr.ods_code, e.start_at, e.id";
 
 static DETAIL_SQL: LazyLock<String> = LazyLock::new(|| {
@@ -917,11 +901,24 @@ static DETAIL_SQL: LazyLock<String> = LazyLock::new(|| {
     )
 });
 
+/// Free, bookable slots with a hidden-capacity reason, and all their reasons.
 static HIDDEN_SQL: LazyLock<String> = LazyLock::new(|| {
-    let reasons = HIDDEN_REASONS_SQL.as_str();
+    let any = HiddenCapacityReason::ALL
+        .iter()
+        .map(|r| format!("({})", r.condition()))
+        .collect::<Vec<_>>()
+        .join(" OR ");
+    let each = HiddenCapacityReason::ALL
+        .iter()
+        .map(|r| format!("CASE WHEN {} THEN '{}' END", r.condition(), r.code()))
+        .collect::<Vec<_>>()
+        .join(", ");
     SLOT_LINES_SQL
-        .replace("{REASONS}", reasons)
-        .replace("{WHERE}", &format!("({reasons}) IS NOT NULL"))
+        .replace("{REASONS}", &format!("array_remove(ARRAY[{each}], NULL)"))
+        .replace(
+            "{WHERE}",
+            &format!("e.status = 'free' AND e.gpc_bookable AND ({any})"),
+        )
 });
 
 fn slot_lines(
