@@ -11,5 +11,6 @@ pub mod ingest;
 pub mod practice;
 pub mod reports;
 pub mod server;
+pub mod staff;
 pub mod synthetic;
 pub mod users;

@@ -64,7 +64,7 @@ pub fn verify_password(password: &str, stored: &str) -> bool {
     })
 }
 
-fn valid_username(name: &str) -> bool {
+pub fn valid_username(name: &str) -> bool {
     (3..=64).contains(&name.len())
         && name
             .bytes()

@@ -118,6 +118,16 @@ impl Access {
         self.role >= Role::Manager
     }
 
+    pub fn require_admin(&self) -> Result<(), AdminError> {
+        if self.role >= Role::Admin {
+            Ok(())
+        } else {
+            Err(AdminError::Forbidden(
+                "Only admins of this practice can manage its users.",
+            ))
+        }
+    }
+
     pub fn require_manager(&self) -> Result<(), AdminError> {
         if self.can_edit() {
             Ok(())

@@ -14,6 +14,7 @@ mod pages;
 mod security;
 pub mod session_store;
 mod sharing;
+mod staff_pages;
 mod view;
 
 /// For pages of other areas served inside this scope (the reports): sign-in, access, errors.

@@ -48,18 +48,19 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route("/bulk", web::post().to(bulk_save))
                 .route("/preview", web::get().to(preview_page))
                 .route("/audit", web::get().to(audit_page))
-                .configure(super::sharing::routes),
+                .configure(super::sharing::routes)
+                .configure(super::staff_pages::routes),
         );
 }
 
-fn actor(user: &SignedIn) -> Actor {
+pub(super) fn actor(user: &SignedIn) -> Actor {
     Actor {
         user: Some(user.id),
         name: user.display_name.clone(),
     }
 }
 
-fn practice_layout(
+pub(super) fn practice_layout(
     session: &Session,
     user: &SignedIn,
     access: &Access,

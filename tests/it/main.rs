@@ -2,6 +2,7 @@
 //! link once.
 
 mod admin;
+mod admin_users;
 mod api;
 mod demo;
 mod e2e_admin;

@@ -1,0 +1,177 @@
+//! A practice's staff in the admin UI: who has which role there, managed by the practice's
+//! admins. An admin sees and changes only the people of their own practice: a user who belongs
+//! to another practice only is "not found", and no one's password is ever reset from here.
+
+use diesel::prelude::*;
+use serde::Serialize;
+use serde_json::json;
+
+use crate::audit::{self, Actor, Change};
+use crate::db::ids::{PracticeId, UserId};
+use crate::db::schema::{user_practices, users as user_table};
+use crate::users::{self, Role, UserError};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Member {
+    pub id: UserId,
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StaffError {
+    #[error("not found")]
+    NotFound,
+    #[error("that username is taken: choose another")]
+    UsernameTaken,
+    #[error(transparent)]
+    Invalid(UserError),
+    #[error("you can't change or remove your own access: ask another admin")]
+    OwnAccess,
+    #[error(transparent)]
+    Database(#[from] diesel::result::Error),
+}
+
+impl From<UserError> for StaffError {
+    fn from(e: UserError) -> Self {
+        match e {
+            UserError::Database(e) => StaffError::Database(e),
+            other => StaffError::Invalid(other),
+        }
+    }
+}
+
+/// The practice's users with their roles there, by username.
+pub fn members(conn: &mut PgConnection, practice: PracticeId) -> QueryResult<Vec<Member>> {
+    let rows: Vec<(UserId, String, String, String)> = user_table::table
+        .inner_join(user_practices::table)
+        .filter(user_practices::practice_id.eq(practice))
+        .order(user_table::username)
+        .select((
+            user_table::id,
+            user_table::username,
+            user_table::display_name,
+            user_practices::role,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(id, username, display_name, role)| {
+            Some(Member {
+                id,
+                username,
+                display_name,
+                role: Role::parse(&role)?,
+            })
+        })
+        .collect())
+}
+
+/// Creates a new user with a role at this practice. An existing username is refused, never
+/// taken over.
+pub fn add_new_user(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    practice: PracticeId,
+    username: &str,
+    display_name: &str,
+    password: &str,
+    role: Role,
+) -> Result<UserId, StaffError> {
+    if !users::valid_username(username) {
+        return Err(StaffError::Invalid(UserError::BadUsername));
+    }
+    if password.chars().count() < 12 {
+        return Err(StaffError::Invalid(UserError::WeakPassword));
+    }
+    let hash = users::hash_password(password)?;
+    conn.transaction(|conn| {
+        let id: Option<UserId> = diesel::insert_into(user_table::table)
+            .values((
+                user_table::username.eq(username),
+                user_table::display_name.eq(display_name),
+                user_table::password_hash.eq(&hash),
+            ))
+            .on_conflict_do_nothing()
+            .returning(user_table::id)
+            .get_result(conn)
+            .optional()?;
+        let id = id.ok_or(StaffError::UsernameTaken)?;
+        diesel::insert_into(user_practices::table)
+            .values((
+                user_practices::user_id.eq(id),
+                user_practices::practice_id.eq(practice),
+                user_practices::role.eq(role.code()),
+            ))
+            .execute(conn)?;
+        audit::record(
+            conn,
+            actor,
+            Change {
+                practice: Some(practice),
+                action: "grant",
+                entity: "user",
+                entity_id: Some(id.0),
+                before: None,
+                after: Some(json!({ "username": username, "role": role })),
+            },
+        )?;
+        Ok(id)
+    })
+}
+
+/// Changes a member's role at this practice, or (`None`) removes their access to it.
+pub fn set_role(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    practice: PracticeId,
+    user: UserId,
+    role: Option<Role>,
+) -> Result<(), StaffError> {
+    if actor.user == Some(user) {
+        return Err(StaffError::OwnAccess);
+    }
+    conn.transaction(|conn| {
+        let (username, before): (String, String) = user_table::table
+            .inner_join(user_practices::table)
+            .filter(user_practices::practice_id.eq(practice))
+            .filter(user_practices::user_id.eq(user))
+            .select((user_table::username, user_practices::role))
+            .for_update()
+            .first(conn)
+            .optional()?
+            .ok_or(StaffError::NotFound)?;
+        let row = user_practices::table
+            .filter(user_practices::practice_id.eq(practice))
+            .filter(user_practices::user_id.eq(user));
+        match role {
+            Some(r) if r.code() == before => return Ok(()),
+            Some(r) => {
+                diesel::update(row)
+                    .set(user_practices::role.eq(r.code()))
+                    .execute(conn)?;
+            }
+            None => {
+                diesel::delete(row).execute(conn)?;
+            }
+        }
+        audit::record(
+            conn,
+            actor,
+            Change {
+                practice: Some(practice),
+                action: if role.is_some() {
+                    "change-role"
+                } else {
+                    "revoke"
+                },
+                entity: "user",
+                entity_id: Some(user.0),
+                before: Some(json!({ "username": username, "role": before })),
+                after: role.map(|r| json!({ "username": username, "role": r })),
+            },
+        )?;
+        Ok(())
+    })
+}
