@@ -130,8 +130,9 @@ impl Obj {
         self.0
     }
 
-    pub fn to_json(&self) -> Vec<u8> {
-        serde_json::to_vec(&Fields(None, &self.0)).expect("an Obj always serialises")
+    /// Writes the object as JSON to `out`.
+    pub fn write_json(&self, out: impl std::io::Write) {
+        serde_json::to_writer(out, &Fields(None, &self.0)).expect("an Obj always serialises");
     }
 }
 

@@ -25,16 +25,28 @@ pub fn uk_time(t: DateTime<Utc>) -> String {
         .to_rfc3339_opts(SecondsFormat::Secs, false)
 }
 
-/// A version id that changes whenever the resource's content does (FNV-1a of its JSON), since
-/// bookable keeps no version history of its own for these resources.
+/// FNV-1a over everything written to it.
+struct Fnv1a(u64);
+
+impl std::io::Write for Fnv1a {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        for b in buf {
+            self.0 = (self.0 ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// A version id that changes whenever the resource's content does (FNV-1a of its JSON, hashed
+/// as it is written), since bookable keeps no version history of its own for these resources.
 fn version_id(body: &Obj) -> String {
-    let hash = body
-        .to_json()
-        .iter()
-        .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-            (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
-        });
-    format!("{hash:016x}")
+    let mut hash = Fnv1a(0xcbf2_9ce4_8422_2325);
+    body.write_json(&mut hash);
+    format!("{:016x}", hash.0)
 }
 
 /// A resource with its id and `meta` (versionId, profile) before the fields of `body`.
