@@ -33,7 +33,10 @@ pub enum EditError {
     Stale,
     #[error("it can't be made GP Connect bookable: {0}")]
     Refused(Refusal),
-    #[error("{count} of the selected slots can't be made GP Connect bookable: {reason}")]
+    #[error(
+        "{count} of the selected slots can't be made GP Connect bookable, so none was changed: \
+         {reason}. Leave them out of the choice (by schedule, slot type or time) and try again"
+    )]
     RefusedSlots { reason: Refusal, count: usize },
     #[error("{0}")]
     Invalid(String),
