@@ -38,7 +38,7 @@ pub mod tls;
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{CACHE_CONTROL, HeaderValue};
-use actix_web::middleware::{Next, from_fn};
+use actix_web::middleware::{Compress, Next, from_fn};
 use actix_web::web;
 use tracing::Instrument;
 
@@ -94,6 +94,9 @@ async fn gpconnect_layer(
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope(BASE_PATH)
+            // gzip when the consumer asks for it (Accept-Encoding), as the general API guidance
+            // requires.
+            .wrap(Compress::default())
             .wrap(from_fn(gpconnect_layer))
             .service(
                 web::resource("/Slot")

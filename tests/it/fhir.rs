@@ -934,3 +934,24 @@ async fn invalid_or_conflicting_search_filters_of_known_systems_are_422() {
             .assert_error(422, "INVALID_PARAMETER");
     }
 }
+
+#[actix_web::test]
+async fn responses_are_gzipped_when_asked_for() {
+    let (app, _f) = app_with_fixture().await;
+    let mut gzip = headers(SEARCH_SLOT, ASID_A);
+    gzip.insert("Accept-Encoding", "gzip".parse().unwrap());
+    let resp = reqwest::Client::new()
+        .get(format!("{}/Slot", base(&app, PRACTICE_A)))
+        .query(&q(&days("2026-06-10", "2026-06-10")))
+        .headers(gzip)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.headers()["content-encoding"], "gzip");
+    assert_eq!(resp.headers()["cache-control"], "no-store");
+    let body = resp.bytes().await.unwrap();
+    assert_eq!(&body[..2], &[0x1f, 0x8b], "a gzip stream");
+    let plain = search(&app, &q(&days("2026-06-10", "2026-06-10"))).await;
+    assert!(plain.body.starts_with('{'), "not compressed unless asked");
+}
