@@ -46,8 +46,10 @@ use std::sync::LazyLock;
 
 use chrono::{DateTime, Days, NaiveDate, TimeZone, Utc};
 use chrono_tz::Europe::London;
+use diesel::pg::Pg;
 use diesel::prelude::*;
-use diesel::sql_types::{Array, BigInt, Nullable, Text, Timestamptz};
+use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
+use diesel::sql_types::{Array, BigInt, Nullable, Text, Timestamptz, Untyped};
 use serde::Serialize;
 
 use super::codes::{DeliveryChannel, OdsCode};
@@ -262,15 +264,21 @@ const RULES: &[Rule] = &[
 ];
 
 /// Common table expressions the rules use, computed once per query:
+/// - `params`: the query's parameters, each bound once (see [`Prepared`]);
 /// - `consumer_groups`: the ids of this practice's organisation groups the consumer's ODS code
 ///   belongs to;
 /// - `exhausted`: the (scope, period) pairs where a booking limit applying to the consumer is used
 ///   up by the bookings in force (periods are Europe/London local days or ISO weeks).
 const PRELUDE: &str = "
-WITH consumer_groups AS (
+WITH params AS MATERIALIZED (
+    SELECT {BIND}::int8 AS practice, {BIND}::timestamptz AS window_start,
+           {BIND}::timestamptz AS window_end, {BIND}::text AS org_type, {BIND}::text AS ods_code,
+           {BIND}::timestamptz AS now, {BIND}::int8 AS slot,
+           {BIND}::timestamptz AS starting_from, {BIND}::timestamptz AS starting_before
+), consumer_groups AS (
     SELECT COALESCE(array_agg(m.group_id), '{}') AS ids
     FROM org_group_members m JOIN org_groups g ON g.id = m.group_id
-    WHERE g.practice_id = $1 AND m.ods_code = {O}
+    WHERE g.practice_id = {PRACTICE} AND m.ods_code = {O}
 ), exhausted AS MATERIALIZED (
     SELECT bl.schedule_id, bl.period, used.period_start
     FROM booking_limits bl
@@ -281,32 +289,117 @@ WITH consumer_groups AS (
                END AS period_start,
                count(*) AS booked
         FROM bookings b JOIN slots bs ON bs.id = b.slot_id
-        WHERE b.practice_id = $1 AND b.released_at IS NULL
+        WHERE b.practice_id = {PRACTICE} AND b.released_at IS NULL
           AND (bl.schedule_id IS NULL OR bs.schedule_id = bl.schedule_id)
           AND (b.booked_by_org_type = bl.org_type OR b.booked_by_ods = bl.ods_code
                OR EXISTS (SELECT 1 FROM org_group_members gm
                           WHERE gm.group_id = bl.group_id AND gm.ods_code = b.booked_by_ods))
         GROUP BY 1
     ) used ON used.booked >= bl.max_slots
-    WHERE bl.practice_id = $1
+    WHERE bl.practice_id = {PRACTICE}
       AND (bl.org_type = {T} OR bl.ods_code = {O}
            OR bl.group_id IN (SELECT unnest(ids) FROM consumer_groups))
 )";
 
-fn bind_consumer_placeholders(sql: &str) -> String {
-    sql.replace("{T}", "$4")
-        .replace("{O}", "$5")
-        .replace("{NOW}", "$6")
+/// Where each parameter goes: a value of the `params` CTE.
+fn bind_placeholders(sql: &str) -> String {
+    [
+        ("{PRACTICE}", "practice"),
+        ("{START}", "window_start"),
+        ("{END}", "window_end"),
+        ("{T}", "org_type"),
+        ("{O}", "ods_code"),
+        ("{NOW}", "now"),
+        ("{SLOT}", "slot"),
+        ("{FROM}", "starting_from"),
+        ("{TO}", "starting_before"),
+    ]
+    .iter()
+    .fold(sql.to_owned(), |sql, (placeholder, column)| {
+        sql.replace(placeholder, &format!("(SELECT {column} FROM params)"))
+    })
 }
 
-/// `$1` practice, `$2`/`$3` window, `$4` organisation type, `$5` ODS code, `$6` now.
+/// Marks where [`Prepared`] binds a parameter.
+const BIND: &str = "{BIND}";
+
+/// One parameter of a [`Prepared`] query, in `params` order.
+enum Param {
+    Int8(Option<i64>),
+    Timestamptz(Option<DateTime<Utc>>),
+    Text(Option<String>),
+}
+
+/// A query of fixed text whose parameters are each bound once, in the `params` CTE, so diesel
+/// keeps it as a prepared statement and PostgreSQL plans it once per connection instead of at
+/// every search (`diesel::sql_query` is never prepared, and planning this query took as long as
+/// running it).
+struct Prepared {
+    sql: &'static str,
+    params: [Param; 9],
+}
+
+impl Prepared {
+    fn new(
+        sql: &'static str,
+        practice: PracticeId,
+        consumer: &Consumer,
+        now: DateTime<Utc>,
+    ) -> Self {
+        let (org_type, ods_code) = consumer_binds(consumer);
+        Prepared {
+            sql,
+            params: [
+                Param::Int8(Some(practice.0)),
+                Param::Timestamptz(None),
+                Param::Timestamptz(None),
+                Param::Text(org_type.map(str::to_owned)),
+                Param::Text(ods_code.map(str::to_owned)),
+                Param::Timestamptz(Some(now)),
+                Param::Int8(None),
+                Param::Timestamptz(None),
+                Param::Timestamptz(None),
+            ],
+        }
+    }
+}
+
+impl QueryFragment<Pg> for Prepared {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        let mut pieces = self.sql.split(BIND);
+        out.push_sql(pieces.next().unwrap_or_default());
+        for (param, piece) in self.params.iter().zip(pieces) {
+            match param {
+                Param::Int8(v) => out.push_bind_param::<Nullable<BigInt>, _>(v)?,
+                Param::Timestamptz(v) => out.push_bind_param::<Nullable<Timestamptz>, _>(v)?,
+                Param::Text(v) => out.push_bind_param::<Nullable<Text>, _>(v)?,
+            }
+            out.push_sql(piece);
+        }
+        Ok(())
+    }
+}
+
+impl QueryId for Prepared {
+    type QueryId = ();
+    // No static id: diesel's statement cache then keys the statement by its SQL text.
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl Query for Prepared {
+    type SqlType = Untyped;
+}
+
+impl<Conn> RunQueryDsl<Conn> for Prepared {}
+
+/// Slots of the practice in the window that pass every rule.
 static SEARCH_SQL: LazyLock<String> = LazyLock::new(|| {
     let visible = RULES
         .iter()
         .map(|r| format!("AND NOT ({})", r.hidden_when))
         .collect::<Vec<_>>()
         .join("\n  ");
-    bind_consumer_placeholders(&format!(
+    bind_placeholders(&format!(
         "{PRELUDE}
          SELECT e.id, e.schedule_id, e.start_at, e.end_at, e.slot_type, e.delivery_channel,
                 e.schedule_type, e.practitioner_role, e.location_id, e.practitioner_id,
@@ -315,32 +408,34 @@ static SEARCH_SQL: LazyLock<String> = LazyLock::new(|| {
          FROM slot_effective e
          JOIN locations l ON l.id = e.location_id
          LEFT JOIN practitioners p ON p.id = e.practitioner_id
-         WHERE e.practice_id = $1 AND e.start_at >= $2 AND e.start_at < $3 AND e.end_at <= $3
+         WHERE e.practice_id = {{PRACTICE}}
+           AND e.start_at >= {{START}} AND e.start_at < {{END}} AND e.end_at <= {{END}}
            {visible}
          ORDER BY e.start_at, e.id"
     ))
 });
 
-/// `$1` practice, `$2`/`$3` window (nullable), `$4`/`$5` consumer, `$6` now, `$7` one slot
-/// (nullable), `$8`/`$9` slots starting in [from, to) (nullable).
+/// Each slot of the practice (one slot, or those starting in [from, to)) with the reasons it is
+/// hidden, the window's included when there is one.
 static EXPLAIN_SQL: LazyLock<String> = LazyLock::new(|| {
     let reasons = RULES
         .iter()
         .map(|r| format!("CASE WHEN {} THEN '{}' END", r.hidden_when, r.reason.code()))
         .chain([format!(
-            "CASE WHEN $2 IS NOT NULL AND NOT (e.start_at >= $2 AND e.end_at <= $3) THEN '{}' END",
+            "CASE WHEN {{START}} IS NOT NULL AND NOT (e.start_at >= {{START}} AND e.end_at <= {{END}}) \
+             THEN '{}' END",
             HiddenReason::OutsideWindow.code()
         )])
         .collect::<Vec<_>>()
         .join(",\n ");
-    bind_consumer_placeholders(&format!(
+    bind_placeholders(&format!(
         "{PRELUDE}
          SELECT e.id, array_remove(ARRAY[{reasons}], NULL) AS reasons,
                 e.bookable_org_types, e.bookable_ods_codes
          FROM slot_effective e
-         WHERE e.practice_id = $1
-           AND ($7::int8 IS NULL OR e.id = $7)
-           AND ($8::timestamptz IS NULL OR (e.start_at >= $8 AND e.start_at < $9))
+         WHERE e.practice_id = {{PRACTICE}}
+           AND ({{SLOT}} IS NULL OR e.id = {{SLOT}})
+           AND ({{FROM}} IS NULL OR (e.start_at >= {{FROM}} AND e.start_at < {{TO}}))
          ORDER BY e.start_at, e.id"
     ))
 });
@@ -469,15 +564,10 @@ pub fn free_slots(
     consumer: &Consumer,
     now: DateTime<Utc>,
 ) -> QueryResult<SlotSearchResult> {
-    let (org_type, ods_code) = consumer_binds(consumer);
-    let rows: Vec<SearchRow> = diesel::sql_query(SEARCH_SQL.as_str())
-        .bind::<BigInt, _>(practice.0)
-        .bind::<Timestamptz, _>(window.start)
-        .bind::<Timestamptz, _>(window.end)
-        .bind::<Nullable<Text>, _>(org_type)
-        .bind::<Nullable<Text>, _>(ods_code)
-        .bind::<Timestamptz, _>(now)
-        .load(conn)?;
+    let mut query = Prepared::new(SEARCH_SQL.as_str(), practice, consumer, now);
+    query.params[1] = Param::Timestamptz(Some(window.start));
+    query.params[2] = Param::Timestamptz(Some(window.end));
+    let rows: Vec<SearchRow> = query.load(conn)?;
 
     let mut result = SlotSearchResult {
         slots: Vec::with_capacity(rows.len()),
@@ -568,18 +658,13 @@ fn explain_query(
     slot: Option<SlotId>,
     starting_between: Option<(DateTime<Utc>, DateTime<Utc>)>,
 ) -> QueryResult<Vec<SlotExposure>> {
-    let (org_type, ods_code) = consumer_binds(consumer);
-    let rows: Vec<ExplainRow> = diesel::sql_query(EXPLAIN_SQL.as_str())
-        .bind::<BigInt, _>(practice.0)
-        .bind::<Nullable<Timestamptz>, _>(window.map(|w| w.start))
-        .bind::<Nullable<Timestamptz>, _>(window.map(|w| w.end))
-        .bind::<Nullable<Text>, _>(org_type)
-        .bind::<Nullable<Text>, _>(ods_code)
-        .bind::<Timestamptz, _>(now)
-        .bind::<Nullable<BigInt>, _>(slot.map(|s| s.0))
-        .bind::<Nullable<Timestamptz>, _>(starting_between.map(|r| r.0))
-        .bind::<Nullable<Timestamptz>, _>(starting_between.map(|r| r.1))
-        .load(conn)?;
+    let mut query = Prepared::new(EXPLAIN_SQL.as_str(), practice, consumer, now);
+    query.params[1] = Param::Timestamptz(window.map(|w| w.start));
+    query.params[2] = Param::Timestamptz(window.map(|w| w.end));
+    query.params[6] = Param::Int8(slot.map(|s| s.0));
+    query.params[7] = Param::Timestamptz(starting_between.map(|r| r.0));
+    query.params[8] = Param::Timestamptz(starting_between.map(|r| r.1));
+    let rows: Vec<ExplainRow> = query.load(conn)?;
     Ok(rows
         .into_iter()
         .map(|row| SlotExposure {
@@ -675,6 +760,27 @@ mod tests {
         .unwrap();
         assert_eq!(w.start().to_rfc3339(), "2026-06-30T23:00:00+00:00");
         assert_eq!(w.end().to_rfc3339(), "2026-07-01T23:00:00+00:00");
+    }
+
+    #[test]
+    fn both_queries_bind_each_parameter_once_and_leave_no_placeholder() {
+        for sql in [SEARCH_SQL.as_str(), EXPLAIN_SQL.as_str()] {
+            assert_eq!(sql.matches(BIND).count(), 9);
+            assert!(!sql.contains('$'), "parameters go through the params CTE");
+            for p in [
+                "{PRACTICE}",
+                "{START}",
+                "{END}",
+                "{T}",
+                "{O}",
+                "{NOW}",
+                "{SLOT}",
+                "{FROM}",
+                "{TO}",
+            ] {
+                assert!(!sql.contains(p), "{p} left in the SQL");
+            }
+        }
     }
 
     #[test]

@@ -294,3 +294,27 @@ fn a_schedule_without_practitioner_role_exposes_nothing() {
         .unwrap();
     assert_eq!(e.reasons, vec![HiddenReason::NoPractitionerRole]);
 }
+
+#[test]
+fn searches_reuse_one_prepared_statement_per_connection() {
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let db = TestDb::new();
+    let mut conn = db.conn();
+    let f = fixture::load(&mut conn);
+    for c in [
+        consumer(None, None),
+        consumer(Some("urgent-care"), Some("Y03032")),
+    ] {
+        query::free_slots(&mut conn, f.a, &june_10(), &c, Utc::now()).unwrap();
+    }
+    let prepared: Count = diesel::sql_query(
+        "SELECT count(*) AS n FROM pg_prepared_statements WHERE statement LIKE '%consumer_groups%'",
+    )
+    .get_result(&mut conn)
+    .unwrap();
+    assert_eq!(prepared.n, 1, "planned once, not at every search");
+}
