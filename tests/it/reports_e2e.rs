@@ -3,7 +3,6 @@
 
 use std::time::{Duration, Instant};
 
-use thirtyfour::extensions::cdp::ChromeDevTools;
 use thirtyfour::prelude::*;
 
 use super::data;
@@ -106,8 +105,8 @@ async fn a_viewer_opens_the_report_sees_chart_and_table_and_downloads_the_csv() 
     // Download the CSV of that table.
     let dir = std::env::temp_dir().join(format!("bookable-report-dl-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    ChromeDevTools::new(d.handle().clone())
-        .execute_cdp_with_params(
+    d.cdp()
+        .send_raw(
             "Browser.setDownloadBehavior",
             serde_json::json!({"behavior": "allow", "downloadPath": dir.to_string_lossy()}),
         )
