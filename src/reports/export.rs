@@ -29,6 +29,18 @@ impl Report {
         period: &Period,
         now: DateTime<Utc>,
     ) -> QueryResult<Report> {
+        Report::load_with(conn, practices, period, now, true)
+    }
+
+    /// The same, with `detail` left empty unless `with_detail`: for what doesn't show every
+    /// exposed slot (a page or table of many practices).
+    pub fn load_with(
+        conn: &mut PgConnection,
+        practices: &[PracticeId],
+        period: &Period,
+        now: DateTime<Utc>,
+        with_detail: bool,
+    ) -> QueryResult<Report> {
         conn.build_transaction()
             .read_only()
             .repeatable_read()
@@ -38,7 +50,11 @@ impl Report {
                         conn, practices, period, now,
                     )?,
                     hidden_slots: capacity::hidden_slots(conn, practices, period, now)?,
-                    detail: capacity::exposed_slots(conn, practices, period, now)?,
+                    detail: if with_detail {
+                        capacity::exposed_slots(conn, practices, period, now)?
+                    } else {
+                        Vec::new()
+                    },
                 })
             })
     }

@@ -144,10 +144,22 @@ async fn all_scope(state: &AppState, user: &SignedIn) -> Result<Scope, ReportErr
     })
 }
 
-async fn load(state: &AppState, scope: &Scope, period: Period) -> Result<Report, ReportError> {
+/// The report; the detail (every exposed slot) only when it is shown or asked for.
+async fn load(
+    state: &AppState,
+    scope: &Scope,
+    period: Period,
+    with_detail: bool,
+) -> Result<Report, ReportError> {
     let ids = scope.practices.clone();
     Ok(run(state, move |conn| {
-        Ok(Report::load(conn, &ids, &period, Utc::now())?)
+        Ok(Report::load_with(
+            conn,
+            &ids,
+            &period,
+            Utc::now(),
+            with_detail,
+        )?)
     })
     .await?)
 }
@@ -208,7 +220,13 @@ async fn download(
         ),
     };
     let period = q.period().map_err(ReportError::BadRequest)?;
-    let report = load(state, &scope, period).await?;
+    let report = load(
+        state,
+        &scope,
+        period,
+        matches!(table, None | Some(Table::Detail)),
+    )
+    .await?;
     Ok(match table {
         None => HttpResponse::Ok().json(&report),
         Some(table) => {
@@ -297,7 +315,7 @@ async fn page(
         Ok(p) => (p, None),
         Err(e) => (Period::next_four_weeks(Utc::now()), Some(e)),
     };
-    let report = load(state, &scope, period).await?;
+    let report = load(state, &scope, period, scope.single).await?;
     let c = &report.capacity;
     let day_label = |d: &NaiveDate| d.format("%a %-d %b").to_string();
     let days: Vec<String> = c.days.iter().map(|d| day_label(&d.date)).collect();
