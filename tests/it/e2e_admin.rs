@@ -112,11 +112,17 @@ impl Drop for Browser {
 }
 
 pub async fn click(d: &WebDriver, id: &str) {
-    d.find(By::Id(id)).await.unwrap().click().await.unwrap();
+    d.query(By::Id(id))
+        .first()
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
 }
 
 pub async fn fill(d: &WebDriver, id: &str, text: &str) {
-    let e = d.find(By::Id(id)).await.unwrap();
+    let e = d.query(By::Id(id)).first().await.unwrap();
     e.clear().await.unwrap();
     if !text.is_empty() {
         e.send_keys(text).await.unwrap();
@@ -124,7 +130,8 @@ pub async fn fill(d: &WebDriver, id: &str, text: &str) {
 }
 
 async fn choose(d: &WebDriver, select_id: &str, value: &str) {
-    d.find(By::Css(format!("#{select_id} option[value='{value}']")))
+    d.query(By::Css(format!("#{select_id} option[value='{value}']")))
+        .first()
         .await
         .unwrap()
         .click()
@@ -143,7 +150,7 @@ async fn set_value(d: &WebDriver, id: &str, value: &str) {
 }
 
 async fn set_checked(d: &WebDriver, id: &str, checked: bool) {
-    let e = d.find(By::Id(id)).await.unwrap();
+    let e = d.query(By::Id(id)).first().await.unwrap();
     if e.is_selected().await.unwrap() != checked {
         e.click().await.unwrap();
     }
@@ -164,6 +171,9 @@ async fn page(d: &WebDriver) -> String {
     d.source().await.unwrap()
 }
 
+// Every lookup is a `query(...).first()`, which waits (up to 20 s) for the page a click led to;
+// `find` would look at whatever page is there at once.
+
 /// The number of slots the preview page reports for a consumer over a week.
 async fn preview(
     d: &WebDriver,
@@ -179,7 +189,8 @@ async fn preview(
     .await
     .unwrap();
     let heading = d
-        .find(By::Id("preview-result"))
+        .query(By::Id("preview-result"))
+        .first()
         .await
         .unwrap()
         .text()
@@ -235,13 +246,18 @@ async fn a_practice_manager_changes_bookability_in_the_browser() {
     fill(d, "username", demo::DEMO_USER).await;
     fill(d, "password", demo::DEMO_PASSWORD).await;
     click(d, "sign-in").await;
-    d.find(By::LinkText("Riverside Medical Practice (A20047)"))
+    d.query(By::LinkText("Riverside Medical Practice (A20047)"))
+        .first()
         .await
         .unwrap()
         .click()
         .await
         .unwrap();
-    let row = d.find(By::Id(format!("schedule-{hca}"))).await.unwrap();
+    let row = d
+        .query(By::Id(format!("schedule-{hca}")))
+        .first()
+        .await
+        .unwrap();
     assert!(row.text().await.unwrap().contains("Phlebotomy clinic"));
 
     // Blood tests are not offered to anyone yet.
@@ -263,7 +279,8 @@ async fn a_practice_manager_changes_bookability_in_the_browser() {
     click(d, "save-schedule").await;
     assert!(flash(d).await.contains("Saved Phlebotomy clinic."));
     let row = d
-        .find(By::Id(format!("schedule-{hca}")))
+        .query(By::Id(format!("schedule-{hca}")))
+        .first()
         .await
         .unwrap()
         .text()
@@ -290,7 +307,8 @@ async fn a_practice_manager_changes_bookability_in_the_browser() {
     click(d, "save-slot").await;
     assert!(flash(d).await.contains("Slot saved."));
     assert_eq!(
-        d.find(By::Id("slot-audience"))
+        d.query(By::Id("slot-audience"))
+            .first()
             .await
             .unwrap()
             .text()
@@ -317,7 +335,8 @@ async fn a_practice_manager_changes_bookability_in_the_browser() {
     .await
     .unwrap();
     assert!(
-        d.find(By::Id("explanation"))
+        d.query(By::Id("explanation"))
+            .first()
             .await
             .unwrap()
             .text()
@@ -346,7 +365,8 @@ async fn a_practice_manager_changes_bookability_in_the_browser() {
     click(d, "setting-yes").await;
     click(d, "save-bulk").await;
     let summary = d
-        .find(By::Id("error-summary"))
+        .query(By::Id("error-summary"))
+        .first()
         .await
         .unwrap()
         .text()
@@ -396,7 +416,7 @@ async fn a_practice_manager_changes_bookability_in_the_browser() {
 
     // Sign out: the pages are gone.
     click(d, "sign-out").await;
-    assert!(d.find(By::Id("signed-out")).await.is_ok());
+    assert!(d.query(By::Id("signed-out")).first().await.is_ok());
     d.goto(app.url("/practices/A20047")).await.unwrap();
     assert!(d.current_url().await.unwrap().path().ends_with("/login"));
     browser.quit().await;
