@@ -319,6 +319,26 @@ async fn wrong_passwords_are_rate_limited_per_account() {
 }
 
 #[actix_web::test]
+async fn sign_in_attempts_are_rate_limited_per_address_across_accounts() {
+    let (app, _fx) = setup().await;
+    let client = client();
+    // 30 a minute from one address: ten accounts, three wrong guesses each (under the
+    // per-account limit of five).
+    for i in 0..30 {
+        let r = try_sign_in(
+            &client,
+            &app,
+            &format!("guess.{}", i % 10),
+            "wrong password!!",
+        )
+        .await;
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "attempt {i}");
+    }
+    let r = try_sign_in(&client, &app, "manager.a", PASSWORD).await;
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+}
+
+#[actix_web::test]
 async fn admin_pages_carry_the_security_headers_and_the_api_does_not() {
     let app = spawn_app().await;
     let r = reqwest::get(app.url("/login")).await.unwrap();
