@@ -21,6 +21,7 @@ use crate::audit::Actor;
 use crate::availability::codes::{
     DeliveryChannel, ORGANISATION_TYPES, OdsCode, PRACTITIONER_ROLES, PractitionerRole,
 };
+use crate::availability::limits;
 use crate::availability::manage::{
     self, AuditFilter, EditError, ScheduleRecord, ScheduleSettings, SlotBookability, SlotSelection,
 };
@@ -504,10 +505,10 @@ struct WeekSlot {
     own_setting: bool,
     exposed: bool,
     audience: String,
-    hidden_because: Vec<&'static str>,
+    hidden_because: Vec<String>,
     /// For the chosen consumer: None when no consumer is chosen.
     visible_to_consumer: Option<bool>,
-    consumer_reasons: Vec<&'static str>,
+    consumer_reasons: Vec<String>,
 }
 
 struct WeekDay {
@@ -580,7 +581,7 @@ async fn week_page(
     let consumer = consumer_from(&q.org_type, &q.ods_code, &mut errors);
     let uid = user.id;
     let chosen = consumer.clone();
-    let (access, schedules, slots, exposure, for_consumer) = run(&state, move |conn| {
+    let (access, schedules, slots, exposure, for_consumer, limits) = run(&state, move |conn| {
         let access = Access::load(conn, uid, &ods)?;
         if let Some(s) = schedule {
             manage::schedule(conn, access.id(), s)?.ok_or(AdminError::NotFound)?;
@@ -611,7 +612,8 @@ async fn week_page(
             )?),
             None => None,
         };
-        Ok((access, schedules, slots, exposure, for_consumer))
+        let limits = limits::list(conn, access.id())?;
+        Ok((access, schedules, slots, exposure, for_consumer, limits))
     })
     .await?;
     let exposure: std::collections::HashMap<SlotId, query::SlotExposure> =
@@ -631,16 +633,13 @@ async fn week_page(
                 e.reasons
                     .iter()
                     .filter(|r| !manage::depends_on_consumer(**r))
-                    .map(|r| r.message())
+                    .map(|r| e.explanation(*r, &limits))
                     .collect()
             })
             .unwrap_or_default();
         let (visible_to_consumer, consumer_reasons) =
             match for_consumer.as_ref().and_then(|m| m.get(&s.id)) {
-                Some(c) => (
-                    Some(c.visible()),
-                    c.reasons.iter().map(|r| r.message()).collect(),
-                ),
+                Some(c) => (Some(c.visible()), c.explanations(&limits)),
                 None => (None, vec![]),
             };
         let slot = WeekSlot {
@@ -730,7 +729,7 @@ struct SlotPage {
     ods_code: String,
     consumer: Option<String>,
     /// For the chosen consumer: visible, and why not.
-    explained: Option<(bool, Vec<&'static str>)>,
+    explained: Option<(bool, Vec<String>)>,
 }
 
 impl SlotPage {
@@ -753,7 +752,7 @@ fn slot_page(
     form: Option<SlotFormValues>,
     errors: Errors,
     consumer: (String, String, Option<Consumer>),
-    explained: Option<query::SlotExposure>,
+    explained: Option<(bool, Vec<String>)>,
 ) -> Result<SlotPage, AdminError> {
     let form = form.unwrap_or_else(|| SlotFormValues {
         setting: if !slot.overrides_schedule {
@@ -798,8 +797,7 @@ fn slot_page(
         org_type: consumer.0,
         ods_code: consumer.1,
         consumer: consumer.2.as_ref().map(consumer_label),
-        explained: explained
-            .map(|e| (e.visible(), e.reasons.iter().map(|r| r.message()).collect())),
+        explained,
     })
 }
 
@@ -820,7 +818,12 @@ async fn slot_form(
         let access = Access::load(conn, uid, &ods)?;
         let slot = manage::slot(conn, access.id(), id)?.ok_or(AdminError::NotFound)?;
         let explained = match &chosen {
-            Some(c) => query::explain(conn, access.id(), id, c, Utc::now(), None)?,
+            Some(c) => query::explain(conn, access.id(), id, c, Utc::now(), None)?
+                .map(|e| -> Result<_, AdminError> {
+                    let limits = limits::list(conn, access.id())?;
+                    Ok((e.visible(), e.explanations(&limits)))
+                })
+                .transpose()?,
             None => None,
         };
         Ok((access, slot, explained))

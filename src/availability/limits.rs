@@ -53,6 +53,35 @@ pub struct BookingLimit {
     pub subject: Subject,
     pub period: Period,
     pub max_slots: i32,
+    /// The schedule's type (session name) or external id, for messages.
+    pub schedule_name: Option<String>,
+    /// The group's name, for a group's limit.
+    pub group_name: Option<String>,
+}
+
+impl BookingLimit {
+    /// "at most 6 a day booked by Urgent care (NHS 111), across the practice"
+    pub fn describe(&self) -> String {
+        let who = match &self.subject {
+            Subject::OrgType(t) => {
+                OrganisationType::parse(t).map_or_else(|_| t.clone(), |t| t.display().to_owned())
+            }
+            Subject::Ods(o) => format!("ODS code {o}"),
+            Subject::Group(_) => format!("the group {}", self.group_name.as_deref().unwrap_or("?")),
+        };
+        let period = match self.period {
+            Period::Day => "a day",
+            Period::Week => "a week",
+        };
+        let scope = match &self.schedule_name {
+            Some(name) => format!("in {name}"),
+            None => "across the practice".to_owned(),
+        };
+        format!(
+            "at most {} {period} booked by {who}, {scope}",
+            self.max_slots
+        )
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -68,16 +97,22 @@ pub enum LimitError {
 }
 
 type LimitRow = (
-    LimitId,
-    Option<ScheduleId>,
+    (
+        LimitId,
+        Option<ScheduleId>,
+        Option<String>,
+        Option<String>,
+        Option<GroupId>,
+        String,
+        i32,
+    ),
+    Option<(Option<String>, String)>,
     Option<String>,
-    Option<String>,
-    Option<GroupId>,
-    String,
-    i32,
 );
 
-fn from_row((id, schedule, org_type, ods, group, period, max_slots): LimitRow) -> BookingLimit {
+fn from_row(
+    ((id, schedule, org_type, ods, group, period, max_slots), sched, group_name): LimitRow,
+) -> BookingLimit {
     let subject = match (org_type, ods, group) {
         (Some(t), _, _) => Subject::OrgType(t),
         (_, Some(o), _) => Subject::Ods(o),
@@ -85,27 +120,37 @@ fn from_row((id, schedule, org_type, ods, group, period, max_slots): LimitRow) -
         _ => unreachable!("CHECK (num_nonnulls(org_type, ods_code, group_id) = 1)"),
     };
     let period = Period::parse(&period).expect("CHECK (period IN ('day', 'week'))");
+    let schedule_name =
+        sched.map(|(schedule_type, external_id)| schedule_type.unwrap_or(external_id));
     BookingLimit {
         id,
         schedule,
         subject,
         period,
         max_slots,
+        schedule_name,
+        group_name,
     }
 }
 
 pub fn list(conn: &mut PgConnection, practice: PracticeId) -> QueryResult<Vec<BookingLimit>> {
     Ok(booking_limits::table
+        .left_join(schedules::table.on(schedules::id.nullable().eq(booking_limits::schedule_id)))
+        .left_join(org_groups::table.on(org_groups::id.nullable().eq(booking_limits::group_id)))
         .filter(booking_limits::practice_id.eq(practice))
         .order(booking_limits::id)
         .select((
-            booking_limits::id,
-            booking_limits::schedule_id,
-            booking_limits::org_type,
-            booking_limits::ods_code,
-            booking_limits::group_id,
-            booking_limits::period,
-            booking_limits::max_slots,
+            (
+                booking_limits::id,
+                booking_limits::schedule_id,
+                booking_limits::org_type,
+                booking_limits::ods_code,
+                booking_limits::group_id,
+                booking_limits::period,
+                booking_limits::max_slots,
+            ),
+            (schedules::schedule_type, schedules::external_id).nullable(),
+            org_groups::name.nullable(),
         ))
         .load::<LimitRow>(conn)?
         .into_iter()

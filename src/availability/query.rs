@@ -49,11 +49,12 @@ use chrono_tz::Europe::London;
 use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
-use diesel::sql_types::{Array, BigInt, Nullable, Text, Timestamptz, Untyped};
+use diesel::sql_types::{Array, BigInt, Integer, Nullable, Text, Timestamptz, Untyped};
 use serde::Serialize;
 
 use super::codes::{DeliveryChannel, OdsCode};
-use crate::db::ids::{LocationId, PracticeId, PractitionerId, ScheduleId, SlotId};
+use super::limits::{BookingLimit, BookingWindow};
+use crate::db::ids::{LimitId, LocationId, PracticeId, PractitionerId, ScheduleId, SlotId};
 
 /// The organisation asking, as its GP Connect `searchFilter` values describe it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -210,6 +211,17 @@ struct Rule {
     hidden_when: &'static str,
 }
 
+/// The condition under which a used-up limit `x` (a row of `exhausted`) hides slot `e`: it
+/// covers the slot's schedule, and the slot's local day or ISO week.
+macro_rules! limit_used_up {
+    () => {
+        "(x.schedule_id IS NULL OR x.schedule_id = e.schedule_id) \
+         AND x.period_start = CASE x.period \
+             WHEN 'day' THEN (e.start_at AT TIME ZONE 'Europe/London')::date \
+             ELSE date_trunc('week', e.start_at AT TIME ZONE 'Europe/London')::date END"
+    };
+}
+
 const RULES: &[Rule] = &[
     Rule {
         reason: HiddenReason::Busy,
@@ -255,11 +267,11 @@ const RULES: &[Rule] = &[
     },
     Rule {
         reason: HiddenReason::LimitReached,
-        hidden_when: "EXISTS (SELECT 1 FROM exhausted x \
-                      WHERE (x.schedule_id IS NULL OR x.schedule_id = e.schedule_id) \
-                        AND x.period_start = CASE x.period \
-                            WHEN 'day' THEN (e.start_at AT TIME ZONE 'Europe/London')::date \
-                            ELSE date_trunc('week', e.start_at AT TIME ZONE 'Europe/London')::date END)",
+        hidden_when: concat!(
+            "EXISTS (SELECT 1 FROM exhausted x WHERE ",
+            limit_used_up!(),
+            ")"
+        ),
     },
 ];
 
@@ -280,7 +292,7 @@ WITH params AS MATERIALIZED (
     FROM org_group_members m JOIN org_groups g ON g.id = m.group_id
     WHERE g.practice_id = {PRACTICE} AND m.ods_code = {O}
 ), exhausted AS MATERIALIZED (
-    SELECT bl.schedule_id, bl.period, used.period_start
+    SELECT bl.id AS limit_id, bl.schedule_id, bl.period, used.period_start
     FROM booking_limits bl
     JOIN LATERAL (
         SELECT CASE bl.period
@@ -428,10 +440,13 @@ static EXPLAIN_SQL: LazyLock<String> = LazyLock::new(|| {
         )])
         .collect::<Vec<_>>()
         .join(",\n ");
+    let limit_used_up = limit_used_up!();
     bind_placeholders(&format!(
         "{PRELUDE}
          SELECT e.id, array_remove(ARRAY[{reasons}], NULL) AS reasons,
-                e.bookable_org_types, e.bookable_ods_codes
+                e.bookable_org_types, e.bookable_ods_codes, e.book_from_days, e.book_until_minutes,
+                ARRAY(SELECT x.limit_id FROM exhausted x WHERE {limit_used_up} ORDER BY 1)
+                    AS limits_reached
          FROM slot_effective e
          WHERE e.practice_id = {{PRACTICE}}
            AND ({{SLOT}} IS NULL OR e.id = {{SLOT}})
@@ -629,11 +644,52 @@ pub struct SlotExposure {
     pub reasons: Vec<HiddenReason>,
     pub org_types: Vec<String>,
     pub ods_codes: Vec<String>,
+    /// The booking window in force (the slot's own, else its schedule's).
+    pub window: BookingWindow,
+    /// The booking limits used up for this consumer on the slot's day or week.
+    pub limits_reached: Vec<LimitId>,
 }
 
 impl SlotExposure {
     pub fn visible(&self) -> bool {
         self.reasons.is_empty()
+    }
+
+    /// A sentence per reason for a practice manager; see [`SlotExposure::explanation`].
+    pub fn explanations(&self, limits: &[BookingLimit]) -> Vec<String> {
+        self.reasons
+            .iter()
+            .map(|r| self.explanation(*r, limits))
+            .collect()
+    }
+
+    /// A sentence for a practice manager on why `reason` hides the slot, naming the booking
+    /// window or the limit (from `limits`, the practice's) that does.
+    pub fn explanation(&self, reason: HiddenReason, limits: &[BookingLimit]) -> String {
+        match reason {
+            HiddenReason::BookingNotYetOpen => format!(
+                "Its booking window has not opened yet: external organisations may book it from {} \
+                 days before its day.",
+                self.window.from_days.unwrap_or_default()
+            ),
+            HiddenReason::BookingClosed => format!(
+                "Its booking window has closed: external organisations may book it until {} \
+                 minutes before it starts.",
+                self.window.until_minutes.unwrap_or_default()
+            ),
+            HiddenReason::LimitReached => {
+                let used: Vec<String> = limits
+                    .iter()
+                    .filter(|l| self.limits_reached.contains(&l.id))
+                    .map(BookingLimit::describe)
+                    .collect();
+                format!(
+                    "A booking limit is used up for the slot's day or week: {}.",
+                    used.join("; ")
+                )
+            }
+            other => other.message().to_owned(),
+        }
     }
 }
 
@@ -647,6 +703,12 @@ struct ExplainRow {
     bookable_org_types: Vec<String>,
     #[diesel(sql_type = Array<Text>)]
     bookable_ods_codes: Vec<String>,
+    #[diesel(sql_type = Nullable<Integer>)]
+    book_from_days: Option<i32>,
+    #[diesel(sql_type = Nullable<Integer>)]
+    book_until_minutes: Option<i32>,
+    #[diesel(sql_type = Array<BigInt>)]
+    limits_reached: Vec<i64>,
 }
 
 fn explain_query(
@@ -676,6 +738,11 @@ fn explain_query(
                 .collect(),
             org_types: row.bookable_org_types,
             ods_codes: row.bookable_ods_codes,
+            window: BookingWindow {
+                from_days: row.book_from_days,
+                until_minutes: row.book_until_minutes,
+            },
+            limits_reached: row.limits_reached.into_iter().map(LimitId).collect(),
         })
         .collect())
 }

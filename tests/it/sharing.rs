@@ -289,3 +289,73 @@ async fn sharing_rules_are_isolated_per_practice_and_read_only_for_viewers() {
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 }
+
+#[actix_web::test]
+async fn the_slot_page_names_the_limit_or_window_that_hides_a_slot() {
+    use bookable::audit::Actor;
+    use bookable::availability::booking::{self, Booker};
+    use bookable::availability::codes::OrganisationType;
+    use bookable::availability::limits::{BookingWindow, NewSubject, Period, WindowTarget};
+    let m = Manager::new(Role::Viewer).await;
+    let conn = &mut m.app.conn();
+    let actor = Actor::system("test");
+    let uc = OrganisationType::parse("urgent-care").unwrap();
+    limits::add(
+        conn,
+        &actor,
+        m.f.a,
+        None,
+        NewSubject::OrgType(uc),
+        Period::Day,
+        1,
+    )
+    .unwrap();
+    let nlo = |c: &str| OdsCode::parse(c).unwrap();
+    let at = chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, 6, 1, 9, 0, 0).unwrap();
+    booking::book(
+        conn,
+        &actor,
+        m.f.a,
+        m.f.id("type-free"),
+        &Booker {
+            ods_code: nlo("NLO10"),
+            org_type: Some("urgent-care".into()),
+        },
+        at,
+    )
+    .unwrap();
+    let open = m.f.id("open-free");
+    let (status, page) = m
+        .get(&format!(
+            "/practices/A20047/slots/{open}?org_type=urgent-care&ods_code=NLO11"
+        ))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        page.contains("at most 1 a day booked by Urgent care (NHS 111), across the practice"),
+        "{page}"
+    );
+
+    let schedule = bookable::db::ids::ScheduleId(m.schedule("OPEN"));
+    let window = BookingWindow {
+        from_days: None,
+        until_minutes: Some(30),
+    };
+    limits::set_window(
+        conn,
+        &actor,
+        m.f.a,
+        WindowTarget::Schedule(schedule),
+        window,
+    )
+    .unwrap();
+    let (_, page) = m
+        .get(&format!(
+            "/practices/A20047/slots/{open}?org_type=gp-practice"
+        ))
+        .await;
+    assert!(
+        page.contains("may book it until 30 minutes before it starts"),
+        "{page}"
+    );
+}
