@@ -171,6 +171,20 @@ async fn page(d: &WebDriver) -> String {
     d.source().await.unwrap()
 }
 
+/// The "Exposed" count of a schedule on the schedules page.
+async fn exposed_count(d: &WebDriver, schedule: ScheduleId) -> usize {
+    d.query(By::Css(format!("#schedule-{schedule} td:nth-child(8)")))
+        .first()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap()
+}
+
 // Every lookup is a `query(...).first()`, which waits (up to 20 s) for the page a click led to;
 // `find` would look at whatever page is there at once.
 
@@ -259,6 +273,11 @@ async fn a_practice_manager_changes_bookability_in_the_browser() {
         .await
         .unwrap();
     assert!(row.text().await.unwrap().contains("Phlebotomy clinic"));
+    assert_eq!(
+        exposed_count(d, hca).await,
+        0,
+        "not bookable: nothing exposed"
+    );
 
     // Blood tests are not offered to anyone yet.
     assert_eq!(
@@ -278,6 +297,7 @@ async fn a_practice_manager_changes_bookability_in_the_browser() {
     fill(d, "ods_codes", "").await;
     click(d, "save-schedule").await;
     assert!(flash(d).await.contains("Saved Phlebotomy clinic."));
+    assert!(exposed_count(d, hca).await > 0, "exposed once bookable");
     let row = d
         .query(By::Id(format!("schedule-{hca}")))
         .first()
