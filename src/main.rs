@@ -60,6 +60,12 @@ enum Command {
     User(UserCommand),
     /// Import a practice's schedules and slots from a JSON document (see README).
     Import { file: std::path::PathBuf },
+    /// Show, or change, the settings of the capacity reports.
+    ReportSettings {
+        /// Registered patients per daily NHS 111 appointment (GP contract: 3000).
+        #[arg(long)]
+        nhs111_patients_per_appointment: Option<i32>,
+    },
     /// Generate the synthetic benchmark data set (practices S00001…, weekday slots from a Monday).
     Synthetic {
         #[arg(long, default_value_t = 200)]
@@ -242,6 +248,20 @@ async fn main() -> anyhow::Result<()> {
             let first = bookable::availability::query::local_midnight(monday);
             bookable::synthetic::generate(&mut conn, practices, weeks, first)?;
             println!("Generated {practices} practices × {weeks} weeks of slots from {monday}.");
+        }
+        Command::ReportSettings {
+            nhs111_patients_per_appointment,
+        } => {
+            let mut conn = migrated(&url)?;
+            if let Some(n) = nhs111_patients_per_appointment {
+                bookable::reports::settings::set_nhs111_patients_per_appointment(
+                    &mut conn, &actor, n,
+                )?;
+            }
+            println!(
+                "NHS 111 minimum: one appointment a day per {} registered patients.",
+                bookable::reports::settings::nhs111_patients_per_appointment(&mut conn)?
+            );
         }
         Command::Import { file } => {
             let mut conn = migrated(&url)?;
