@@ -11,7 +11,8 @@
 #   benches/slot_search_load.sh                      # the full data set
 #   PRACTICES=20 WEEKS=4 DURATION=10s benches/slot_search_load.sh   # a quick run
 #
-# Settings (environment): PRACTICES, WEEKS, DURATION (oha -z), CONNECTIONS (oha -c), PORT (a free one),
+# Settings (environment): PRACTICES, WEEKS, DURATION (oha -z), CONNECTIONS (oha -c, one run per
+# value in the list), PORT (a free one),
 # RUST_LOG for the server (default warn: per-request info lines are a cost of their own).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,7 +20,7 @@ cd "$(dirname "$0")/.."
 PRACTICES=${PRACTICES:-200}
 WEEKS=${WEEKS:-26}
 DURATION=${DURATION:-30s}
-CONNECTIONS=${CONNECTIONS:-50}
+CONNECTIONS=${CONNECTIONS:-10 50}
 PORT=${PORT:-$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}
 export RUST_LOG=${RUST_LOG:-warn}
 ASID=200000000359
@@ -89,14 +90,16 @@ run() {
     -H "Authorization: Bearer $jwt" "$url")
   [ "$code" = 200 ] || { echo "$name: HTTP $code: $(head -c 500 "$work/body")" >&2; exit 1; }
   echo "== $name: $(grep -o '"resourceType":"Slot"' "$work/body" | wc -l) slots, $(wc -c <"$work/body") bytes per response"
-  echo "oha -z $DURATION -c $CONNECTIONS --no-tui -H 'Ssp-TraceID: …' -H 'Ssp-From: …' -H 'Ssp-To: $ASID' -H 'Ssp-InteractionID: …slot-1' -H 'Authorization: Bearer …' '$url'"
-  oha -z "$DURATION" -c "$CONNECTIONS" --no-tui \
+  for c in $CONNECTIONS; do
+  echo "oha -z $DURATION -c $c --no-tui -H 'Ssp-TraceID: …' -H 'Ssp-From: …' -H 'Ssp-To: $ASID' -H 'Ssp-InteractionID: …slot-1' -H 'Authorization: Bearer …' '$url'"
+  oha -z "$DURATION" -c "$c" --no-tui \
     -H "Ssp-TraceID: 5a6e2a1c-0d7b-4f0e-9d43-2b8a3f1e6c70" -H "Ssp-From: 918999198738" -H "Ssp-To: $ASID" \
     -H "Ssp-InteractionID: urn:nhs:names:services:gpconnect:fhir:rest:search:slot-1" \
     -H "Authorization: Bearer $jwt" "$url" | grep -E "Success rate|Requests/sec|Slowest|Fastest|Average|50.00%|90.00%|99.00%|^ *\[[0-9]{3}\] [0-9]+ responses" | sed 's/^ */  /'
+  done
 }
 
-# The JWT is valid for 300 s from its iat: keep the runs inside that (2 x DURATION).
+# The JWT is valid for 300 s from its iat: keep the runs inside that (4 x DURATION here).
 run "one day (Tuesday 17 March 2026)" "$base?start=ge2026-03-17&end=le2026-03-17&status=free&$includes&$filters"
 run "14 days across the spring clock change (16-29 March 2026)" "$base?start=ge2026-03-16&end=le2026-03-29&status=free&$includes&$filters"
 
