@@ -182,12 +182,6 @@ struct SchedulesPage {
 
 const OVERVIEW_WEEKS: i64 = 4;
 
-fn schedule_name(s: &ScheduleRecord) -> String {
-    s.schedule_type
-        .clone()
-        .unwrap_or_else(|| format!("Schedule {}", s.external_id))
-}
-
 async fn schedules_page(
     state: web::Data<AppState>,
     session: Session,
@@ -212,7 +206,7 @@ async fn schedules_page(
         .into_iter()
         .map(|o| ScheduleLine {
             id: o.schedule.id,
-            name: schedule_name(&o.schedule),
+            name: o.schedule.name(),
             practitioner: o.practitioner.unwrap_or_else(|| "None".into()),
             location: o.location,
             role: o
@@ -322,7 +316,7 @@ fn schedule_page(
     form: ScheduleFormValues,
     errors: Errors,
 ) -> Result<ScheduleEditPage, AdminError> {
-    let name = schedule_name(schedule);
+    let name = schedule.name();
     Ok(ScheduleEditPage {
         layout: practice_layout(session, user, access, &format!("Edit {name}"), "schedules")?,
         ods: access.practice.ods_code.clone(),
@@ -472,7 +466,7 @@ async fn schedule_save(
     .await?;
     let status = match result {
         Some(Ok(saved)) => {
-            set_flash(&session, &format!("Saved {}.", schedule_name(&saved)))?;
+            set_flash(&session, &format!("Saved {}.", saved.name()))?;
             return Ok(see_other(&format!(
                 "/practices/{}",
                 access.practice.ods_code
@@ -588,10 +582,7 @@ async fn week_page(
         }
         let from = query::local_midnight(week);
         let to = query::local_midnight(week + Days::new(7));
-        let schedules = manage::schedule_overview(conn, access.id(), from, from)?
-            .into_iter()
-            .map(|o| (o.schedule.id, schedule_name(&o.schedule)))
-            .collect::<Vec<_>>();
+        let schedules = manage::schedule_names(conn, access.id())?;
         let slots = manage::slots_between(conn, access.id(), schedule, from, to)?;
         let exposure = query::explain_between(
             conn,
@@ -993,11 +984,7 @@ async fn bulk_context(
 ) -> Result<(Access, Vec<(ScheduleId, String)>, Vec<String>), AdminError> {
     run(state, move |conn| {
         let access = Access::load(conn, uid, &ods)?;
-        let now = Utc::now();
-        let schedules = manage::schedule_overview(conn, access.id(), now, now)?
-            .into_iter()
-            .map(|o| (o.schedule.id, schedule_name(&o.schedule)))
-            .collect();
+        let schedules = manage::schedule_names(conn, access.id())?;
         let types = manage::slot_types(conn, access.id())?;
         Ok((access, schedules, types))
     })
@@ -1139,12 +1126,12 @@ async fn bulk_save(
         Some((_, Err(e))) => edit_refusal(e, "setting", "slot", &mut errors)?,
         None => StatusCode::UNPROCESSABLE_ENTITY,
     };
-    let (access2, schedules, slot_types) = bulk_context(&state, user.id, ods).await?;
-    debug_assert_eq!(access.id(), access2.id());
+    // The form again, with the choices as they are now.
+    let (access, schedules, slot_types) = bulk_context(&state, user.id, ods).await?;
     let page = BulkPage {
-        layout: practice_layout(&session, &user, &access2, "Bulk edit", "bulk")?,
-        ods: access2.practice.ods_code.clone(),
-        can_edit: access2.can_edit(),
+        layout: practice_layout(&session, &user, &access, "Bulk edit", "bulk")?,
+        ods: access.practice.ods_code.clone(),
+        can_edit: access.can_edit(),
         schedules,
         slot_types,
         form: values,

@@ -78,7 +78,16 @@ pub struct ScheduleRecord {
     pub version: i32,
 }
 
+/// The name the admin UI shows for a schedule: its schedule type, else its clinical system id.
+fn schedule_display_name(schedule_type: Option<&str>, external_id: &str) -> String {
+    schedule_type.map_or_else(|| format!("Schedule {external_id}"), str::to_owned)
+}
+
 impl ScheduleRecord {
+    pub fn name(&self) -> String {
+        schedule_display_name(self.schedule_type.as_deref(), &self.external_id)
+    }
+
     fn audit_state(&self) -> Value {
         json!({
             "gpc_bookable": self.gpc_bookable,
@@ -674,6 +683,26 @@ pub fn schedule_overview(
                 exposed,
             }
         })
+        .collect())
+}
+
+/// Every schedule of a practice with its name, in the schedules list's order.
+pub fn schedule_names(
+    conn: &mut PgConnection,
+    practice: PracticeId,
+) -> QueryResult<Vec<(ScheduleId, String)>> {
+    let rows: Vec<(ScheduleId, Option<String>, String)> = schedules::table
+        .filter(schedules::practice_id.eq(practice))
+        .order((schedules::schedule_type, schedules::id))
+        .select((
+            schedules::id,
+            schedules::schedule_type,
+            schedules::external_id,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, kind, external)| (id, schedule_display_name(kind.as_deref(), &external)))
         .collect())
 }
 
