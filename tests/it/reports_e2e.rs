@@ -61,15 +61,25 @@ async fn a_viewer_opens_the_report_sees_chart_and_table_and_downloads_the_csv() 
         .click()
         .await
         .unwrap();
-    let summary = d.query(By::Id("summary")).first().await.unwrap();
-    assert!(summary.text().await.unwrap().contains("15 (195 minutes)"));
-    assert!(
-        d.current_url()
-            .await
-            .unwrap()
-            .as_str()
-            .ends_with("from=2026-06-08&to=2026-06-21")
-    );
+    // The page before the click has the same ids: wait for the one the click leads to.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !d
+        .current_url()
+        .await
+        .unwrap()
+        .as_str()
+        .ends_with("from=2026-06-08&to=2026-06-21")
+    {
+        assert!(Instant::now() < deadline, "the period form did not submit");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let summary = d
+        .query(By::Id("summary"))
+        .with_text(thirtyfour::stringmatch::StringMatch::new("15 (195 minutes)").partial())
+        .first()
+        .await
+        .expect("the fortnight's summary");
+    assert!(summary.is_displayed().await.unwrap());
 
     // The chart: an accessible image with a title, and a bar per booked/free part of a day.
     let chart = d.find(By::Id("chart-daily")).await.unwrap();
