@@ -959,3 +959,21 @@ async fn the_preview_and_the_explanation_come_from_the_query_module() {
         .await;
     assert!(page.contains("This slot is visible to this consumer."));
 }
+
+#[actix_web::test]
+async fn the_database_trigger_refusing_visit_reads_as_the_same_refusal() {
+    use bookable::availability::manage::EditError;
+    use bookable::availability::rules::Refusal;
+    let (app, fx) = setup().await;
+    // A path around the domain (a console, a future bug): the trigger refuses, and the error
+    // maps to the refusal the forms show.
+    let err = diesel::update(slots::table.find(fx.id("visit-free")))
+        .set(slots::gpc_bookable.eq(Some(true)))
+        .execute(&mut app.conn())
+        .unwrap_err();
+    assert!(matches!(
+        EditError::from(err),
+        EditError::Refused(Refusal::Visit)
+    ));
+    assert_eq!(slot_state(&mut app.conn(), fx.id("visit-free")).0, None);
+}
