@@ -977,3 +977,53 @@ async fn the_database_trigger_refusing_visit_reads_as_the_same_refusal() {
     ));
     assert_eq!(slot_state(&mut app.conn(), fx.id("visit-free")).0, None);
 }
+
+#[actix_web::test]
+async fn the_audit_log_filters_by_record_action_person_and_day() {
+    let (app, fx) = setup().await;
+    let session = sign_in(&app, "manager.a").await;
+    let slot = fx.id("open-free");
+    let path = format!("/practices/{PRACTICE_A}/slots/{slot}");
+    let (_, page) = session.get(&path).await;
+    let (status, _, _) = session
+        .post(
+            &path,
+            &[
+                ("csrf_token", &csrf(&page)),
+                ("version", &version(&page)),
+                ("setting", "no"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let today = chrono::Utc::now()
+        .with_timezone(&chrono_tz::Europe::London)
+        .date_naive();
+    let tomorrow = today.succ_opt().unwrap();
+    let row = format!("slot {slot}");
+    let audit = |q: String| {
+        let session = &session;
+        async move {
+            let (status, page) = session
+                .get(&format!("/practices/{PRACTICE_A}/audit?{q}"))
+                .await;
+            assert_eq!(status, StatusCode::OK, "{q}");
+            page
+        }
+    };
+    for (q, shown) in [
+        (format!("entity=slot&entity_id={slot}"), true),
+        ("entity=schedule".to_owned(), false),
+        ("action=update&actor=manager".to_owned(), true),
+        ("action=bulk-update".to_owned(), false),
+        ("actor=someone+else".to_owned(), false),
+        (format!("from={today}&to={today}"), true),
+        (format!("from={tomorrow}"), false),
+    ] {
+        assert_eq!(audit(q.clone()).await.contains(&row), shown, "{q}");
+    }
+    // The practice's own import is there too, from the system actor; B's is not.
+    let all = audit(String::new()).await;
+    assert!(all.contains("Practice A20047"));
+    assert!(!all.contains("Practice B82617"));
+}
