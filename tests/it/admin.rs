@@ -1027,3 +1027,45 @@ async fn the_audit_log_filters_by_record_action_person_and_day() {
     assert!(all.contains("Practice A20047"));
     assert!(!all.contains("Practice B82617"));
 }
+
+#[actix_web::test]
+async fn the_week_view_shows_uk_local_times_exposure_and_why_hidden() {
+    let (app, fx) = setup().await;
+    let session = sign_in(&app, "manager.a").await;
+    let conn = &mut app.conn();
+    let open = schedule_id(conn, fx.a, "OPEN");
+    let (status, page) = session
+        .get(&format!(
+            "/practices/{PRACTICE_A}/week?schedule={open}&week=2026-06-10&org_type=urgent-care"
+        ))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("Week of Mon 8 Jun 2026"));
+    let row = |name: &str| {
+        let id = fx.id(name);
+        let start = page.find(&format!("id=\"slot-{id}\"")).expect(name);
+        let end = page[start..].find("</tr>").unwrap() + start;
+        page[start..end].to_owned()
+    };
+    // 09:00 BST is 08:00 UTC: shown as the practice sees it.
+    let free = row("open-free");
+    assert!(free.contains("09:00–09:15"), "{free}");
+    assert!(free.contains("data-exposed=\"true\""));
+    assert!(free.contains("Any GP Connect consumer"));
+    assert!(free.contains("Visible"));
+    let ods = row("open-override-ods");
+    assert!(
+        ods.contains("ODS A11111") && ods.contains("(own setting)"),
+        "{ods}"
+    );
+    assert!(
+        ods.contains("It is restricted to named organisations"),
+        "{ods}"
+    );
+    let busy = row("open-busy");
+    assert!(busy.contains("data-exposed=\"false\"") && busy.contains("already booked"));
+    let notype = row("open-notype");
+    assert!(notype.contains("no slot type"), "{notype}");
+    // Another schedule's slot is not in this schedule's week.
+    assert!(!page.contains(&format!("id=\"slot-{}\"", fx.id("type-free"))));
+}
