@@ -26,7 +26,7 @@ use crate::availability::manage::{
     self, AuditFilter, EditError, ScheduleRecord, ScheduleSettings, SlotBookability, SlotSelection,
 };
 use crate::availability::query::{self, Consumer, SearchWindow};
-use crate::availability::rules::Bookability;
+use crate::availability::rules::{self, Bookability};
 use crate::db::ids::{ScheduleId, SlotId};
 use crate::db::schema::{practices, user_practices};
 use crate::server::AppState;
@@ -711,7 +711,8 @@ struct SlotPage {
     can_edit: bool,
     slot: manage::SlotRecord,
     when: String,
-    is_visit: bool,
+    /// Why "bookable" is not offered for this slot (the write-side rules), if it isn't.
+    refusal: Option<String>,
     audience: String,
     form: SlotFormValues,
     errors: Errors,
@@ -732,6 +733,21 @@ impl SlotPage {
             monday_of(self.slot.start_at.with_timezone(&London).date_naive())
         )
     }
+}
+
+/// Why the slot could never be made bookable as it is, in the rules' words.
+fn slot_refusal(slot: &manage::SlotRecord) -> Option<String> {
+    let channel = slot
+        .delivery_channel
+        .as_deref()
+        .and_then(|c| DeliveryChannel::parse(c).ok());
+    rules::check_can_be_bookable(&rules::Exposable {
+        channel,
+        practitioner_role: slot.practitioner_role.as_deref(),
+        slot_type: Some(slot.slot_type.as_deref()),
+    })
+    .err()
+    .map(|r| r.to_string())
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -775,7 +791,7 @@ fn slot_page(
             local_time(&slot.start_at),
             local_time(&slot.end_at)
         ),
-        is_visit: slot.delivery_channel.as_deref() == Some("Visit"),
+        refusal: slot_refusal(&slot),
         audience: audience(
             slot.gpc_bookable,
             &slot.bookable_org_types,

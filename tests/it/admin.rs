@@ -873,6 +873,11 @@ async fn forged_requests_to_make_a_visit_bookable_are_refused() {
     let notype = fx.id("open-notype");
     let p = format!("/practices/{PRACTICE_A}/slots/{notype}");
     let (_, page) = session.get(&p).await;
+    assert!(
+        !page.contains("id=\"setting-yes\""),
+        "not offered without a slot type"
+    );
+    assert!(page.contains("it has no slot type"));
     let (status, _, body) = session
         .post(
             &p,
