@@ -411,18 +411,27 @@ static SEARCH_SQL: LazyLock<String> = LazyLock::new(|| {
         .map(|r| format!("AND NOT ({})", r.hidden_when))
         .collect::<Vec<_>>()
         .join("\n  ");
+    // Schedule, location and practitioner details travel once, on each schedule's first slot.
+    let first = "CASE WHEN row_number() OVER by_schedule = 1 THEN";
     bind_placeholders(&format!(
         "{PRELUDE}
          SELECT e.id, e.schedule_id, e.start_at, e.end_at, e.slot_type, e.delivery_channel,
-                e.schedule_type, e.practitioner_role, e.location_id, e.practitioner_id,
-                l.name AS location_name, l.address_lines, l.postcode, l.phone,
-                p.family_name, p.given_name, p.prefix, p.sds_user_id, p.sds_role_profile_id, p.gender
+                e.location_id, e.practitioner_id,
+                {first} e.schedule_type END AS schedule_type,
+                {first} e.practitioner_role END AS practitioner_role,
+                {first} l.name END AS location_name, {first} l.address_lines END AS address_lines,
+                {first} l.postcode END AS postcode, {first} l.phone END AS phone,
+                {first} p.family_name END AS family_name, {first} p.given_name END AS given_name,
+                {first} p.prefix END AS prefix, {first} p.sds_user_id END AS sds_user_id,
+                {first} p.sds_role_profile_id END AS sds_role_profile_id,
+                {first} p.gender END AS gender
          FROM slot_effective e
          JOIN locations l ON l.id = e.location_id
          LEFT JOIN practitioners p ON p.id = e.practitioner_id
          WHERE e.practice_id = {{PRACTICE}}
            AND e.start_at >= {{START}} AND e.start_at < {{END}} AND e.end_at <= {{END}}
            {visible}
+         WINDOW by_schedule AS (PARTITION BY e.schedule_id ORDER BY e.start_at, e.id)
          ORDER BY e.start_at, e.id"
     ))
 });
@@ -527,18 +536,19 @@ struct SearchRow {
     slot_type: String,
     #[diesel(sql_type = Nullable<Text>)]
     delivery_channel: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
-    schedule_type: Option<String>,
-    #[diesel(sql_type = Text)]
-    practitioner_role: String,
     #[diesel(sql_type = BigInt)]
     location_id: i64,
     #[diesel(sql_type = Nullable<BigInt>)]
     practitioner_id: Option<i64>,
-    #[diesel(sql_type = Text)]
-    location_name: String,
-    #[diesel(sql_type = Array<Text>)]
-    address_lines: Vec<String>,
+    /// This and the fields below: only on the first row of each schedule.
+    #[diesel(sql_type = Nullable<Text>)]
+    schedule_type: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    practitioner_role: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    location_name: Option<String>,
+    #[diesel(sql_type = Nullable<Array<Text>>)]
+    address_lines: Option<Vec<String>>,
     #[diesel(sql_type = Nullable<Text>)]
     postcode: Option<String>,
     #[diesel(sql_type = Nullable<Text>)]
@@ -600,20 +610,26 @@ pub fn free_slots(
             slot_type: row.slot_type,
             delivery_channel: parse_channel(row.delivery_channel)?,
         });
+        // A schedule's first row carries its details (the query guarantees it).
+        let Some(practitioner_role) = row.practitioner_role else {
+            continue;
+        };
         if schedules.insert(row.schedule_id, ()).is_none() {
             result.schedules.push(ScheduleSummary {
                 id: ScheduleId(row.schedule_id),
                 schedule_type: row.schedule_type,
-                practitioner_role: row.practitioner_role,
+                practitioner_role,
                 location_id: LocationId(row.location_id),
                 practitioner_id: row.practitioner_id.map(PractitionerId),
             });
         }
-        if locations.insert(row.location_id, ()).is_none() {
+        if let Some(name) = row.location_name
+            && locations.insert(row.location_id, ()).is_none()
+        {
             result.locations.push(LocationSummary {
                 id: LocationId(row.location_id),
-                name: row.location_name,
-                address_lines: row.address_lines,
+                name,
+                address_lines: row.address_lines.unwrap_or_default(),
                 postcode: row.postcode,
                 phone: row.phone,
             });
