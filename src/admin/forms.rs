@@ -136,6 +136,14 @@ pub fn optional_time(
     })
 }
 
+/// A message with its first letter in upper case, for a domain error shown as a form error.
+pub fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -419,18 +419,11 @@ fn edit_refusal(
             Ok(StatusCode::UNPROCESSABLE_ENTITY)
         }
         e @ (EditError::RefusedSlots { .. } | EditError::Invalid(_)) => {
-            errors.add(field, capitalise(&e.to_string()));
+            errors.add(field, forms::capitalise(&e.to_string()));
             Ok(StatusCode::UNPROCESSABLE_ENTITY)
         }
         other => Err(other.into()),
     }
-}
-
-fn capitalise(s: &str) -> String {
-    let mut c = s.chars();
-    c.next()
-        .map(|f| f.to_uppercase().chain(c).collect())
-        .unwrap_or_default()
 }
 
 async fn schedule_save(
@@ -1224,7 +1217,7 @@ async fn preview_page(
         (Some(f), Some(t)) => match SearchWindow::local_days(f, t) {
             Ok(w) => Some(w),
             Err(e) => {
-                errors.add("to", capitalise(&e.to_string()));
+                errors.add("to", forms::capitalise(&e.to_string()));
                 None
             }
         },

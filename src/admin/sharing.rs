@@ -230,7 +230,7 @@ fn group_error(e: GroupError, errors: &mut Errors, field: &'static str) -> Resul
         GroupError::Database(e) => Err(e.into()),
         GroupError::NotFound => Err(AdminError::NotFound),
         other => {
-            errors.add(field, capitalised(&other.to_string()));
+            errors.add(field, forms::capitalise(&other.to_string()));
             Ok(())
         }
     }
@@ -241,17 +241,10 @@ fn limit_error(e: LimitError, errors: &mut Errors, field: &'static str) -> Resul
         LimitError::Database(e) => Err(e.into()),
         LimitError::NotFound => Err(AdminError::NotFound),
         other => {
-            errors.add(field, capitalised(&other.to_string()));
+            errors.add(field, forms::capitalise(&other.to_string()));
             Ok(())
         }
     }
-}
-
-fn capitalised(s: &str) -> String {
-    let mut c = s.chars();
-    c.next()
-        .map(|f| f.to_uppercase().chain(c).collect())
-        .unwrap_or_default()
 }
 
 async fn group_save(

@@ -7,7 +7,7 @@ use askama::Template;
 
 use super::auth::{Access, SignedIn, run, see_other, set_flash};
 use super::error::AdminError;
-use super::forms::{Errors, FormData};
+use super::forms::{self, Errors, FormData};
 use super::pages::{actor, practice_layout};
 use super::view::{Layout, html};
 use crate::db::ids::UserId;
@@ -165,7 +165,9 @@ async fn add_user(
         Some(Err(StaffError::Invalid(UserError::WeakPassword))) => {
             errors.add("password", "Enter a password of at least 12 characters")
         }
-        Some(Err(StaffError::Invalid(e))) => errors.add("username", capitalised(&e.to_string())),
+        Some(Err(StaffError::Invalid(e))) => {
+            errors.add("username", forms::capitalise(&e.to_string()))
+        }
         Some(Err(e)) => return Err(AdminError::Internal(e.to_string())),
         None => {}
     }
@@ -179,13 +181,6 @@ async fn add_user(
         StatusCode::UNPROCESSABLE_ENTITY,
     )
     .await
-}
-
-fn capitalised(s: &str) -> String {
-    let mut c = s.chars();
-    c.next()
-        .map(|f| f.to_uppercase().chain(c).collect())
-        .unwrap_or_default()
 }
 
 async fn change_user(
