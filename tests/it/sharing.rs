@@ -106,6 +106,13 @@ async fn a_manager_creates_a_group_gives_it_a_schedule_and_its_members_see_the_s
         page.contains("Our PCN") && page.contains("C81001, C81002"),
         "{page}"
     );
+    for link in ["/practices/A20047/sharing", "/practices/A20047/reports"] {
+        assert!(
+            page.contains(&format!("href=\"{link}\"")),
+            "the menu links {link}"
+        );
+        assert_eq!(m.get(link).await.0, StatusCode::OK, "{link}");
+    }
 
     let group = groups::list(&mut m.app.conn(), m.f.a).unwrap()[0]
         .id
