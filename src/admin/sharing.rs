@@ -8,10 +8,11 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use diesel::Connection;
 
-use super::auth::{Access, SignedIn, layout, run, see_other, set_flash};
+use super::auth::{Access, SignedIn, run, see_other, set_flash};
 use super::error::AdminError;
 use super::forms::{self, Errors, FormData};
-use super::view::{Layout, PracticeNav, html, org_type_display};
+use super::pages::practice_layout;
+use super::view::{Layout, html, org_type_display};
 use crate::audit::Actor;
 use crate::availability::codes::{ORGANISATION_TYPES, OdsCode, OrganisationType};
 use crate::availability::groups::{self, GroupError, OrgGroup, Target};
@@ -104,17 +105,7 @@ fn page(
         limits,
         schedules,
     } = data;
-    let mut l = layout(
-        session,
-        user,
-        format!("Sharing rules – {}", access.practice.name),
-    )?;
-    l.practice = Some(PracticeNav {
-        ods: access.practice.ods_code.clone(),
-        name: access.practice.name.clone(),
-        role: access.role.code(),
-        current: "sharing",
-    });
+    let l = practice_layout(session, user, &access, "Sharing rules", "sharing")?;
     let group_name = |id: GroupId| {
         groups
             .iter()
