@@ -1,7 +1,9 @@
-//! The capacity report: one SQL statement aggregates a period's slots over `slot_effective`
-//! (a parallel GROUP BY to a fine grain, then GROUPING SETS over that), and the Rust side only
-//! arranges the aggregated rows into days, weeks and breakdowns. Slot lists (the detail table
-//! and the hidden capacity) are separate queries for one practice at a time.
+//! The capacity report: one SQL statement aggregates a period's slots, and the Rust side only
+//! arranges the aggregated rows into days, weeks and breakdowns. Its first stage, per practice
+//! and local day, is kept in a summary cache (`report_summary`) that triggers mark dirty and a
+//! report brings up to date first, so a report sums a few rows per day instead of every slot.
+//! Slot lists (the detail table and the hidden capacity) are separate queries for one practice
+//! at a time.
 
 use std::collections::HashMap;
 use std::sync::LazyLock;
@@ -316,32 +318,32 @@ pub struct CapacityReport {
     pub nhs111: Vec<Nhs111Day>,
 }
 
-/// The one pass over the period's slots groups them by these columns, in these sets (named as
-/// in `GROUPING(...)`), all small enough to hash: the finer totals by practice and day, and the
-/// breakdowns by week. Everything else rolls up from those few rows.
-const PASS_COLUMNS: [&str; 12] = [
-    "practice_id",
-    "day",
-    "week",
-    "exposed",
-    "busy",
-    "ot_mask",
-    "hidden",
-    "channel",
-    "role",
-    "slot_type",
-    "ods_codes",
-    "group_ids",
+/// The first stage groups slots by these columns, in these sets (named as in `GROUPING(...)`),
+/// per practice and local day: the summary cache (table `report_summary`) holds its rows, and
+/// everything else rolls up from those few rows per day.
+const FIRST_COLUMNS: [(&str, &str); 10] = [
+    ("practice_id", "bigint"),
+    ("day", "date"),
+    ("exposed", "boolean"),
+    ("ot_mask", "integer"),
+    ("hidden", "integer"),
+    ("channel", "text"),
+    ("role", "text"),
+    ("slot_type", "text"),
+    ("ods_codes", "text[]"),
+    ("group_ids", "bigint[]"),
 ];
-const PASS_SETS: &[(&str, &[&str])] = &[
-    ("pd", &["practice_id", "day", "exposed", "busy", "ot_mask"]),
-    ("ph", &["practice_id", "hidden"]),
-    ("channel", &["week", "exposed", "busy", "channel"]),
-    ("role", &["week", "exposed", "busy", "role"]),
-    ("slot-type", &["week", "exposed", "busy", "slot_type"]),
+/// The hidden capacity: the only set that depends on the time of the report.
+const HIDDEN_SET: (&str, &[&str]) = ("ph", &["practice_id", "day", "hidden"]);
+const FIRST_SETS: &[(&str, &[&str])] = &[
+    ("pd", &["practice_id", "day", "exposed", "ot_mask"]),
+    HIDDEN_SET,
+    ("channel", &["practice_id", "day", "exposed", "channel"]),
+    ("role", &["practice_id", "day", "exposed", "role"]),
+    ("slot-type", &["practice_id", "day", "exposed", "slot_type"]),
     (
         "named",
-        &["week", "exposed", "busy", "ods_codes", "group_ids"],
+        &["practice_id", "day", "exposed", "ods_codes", "group_ids"],
     ),
 ];
 /// The totals, rolled up from the practice-day rows.
@@ -399,12 +401,34 @@ fn bit_mask(conditions: impl Iterator<Item = (usize, String)>) -> String {
         .join(" | ")
 }
 
-/// `$1` practices, `$2`/`$3` the period's instants, `$4` organisation types, `$5` now,
-/// `$6` hidden-capacity reason codes (in [`HiddenCapacityReason::ALL`] order).
-static REPORT_SQL: LazyLock<String> = LazyLock::new(|| {
-    let (pass_sets, pass_kind) = grouping(&PASS_COLUMNS, PASS_SETS);
-    let (total_sets, total_kind) = grouping(&TOTAL_COLUMNS, TOTAL_SETS);
-    let (ot_sets, ot_kind) = grouping(&ORG_TYPE_COLUMNS, ORG_TYPE_SETS);
+/// The bit of [`HiddenCapacityReason::InThePast`] in hidden-capacity masks.
+fn past_bit() -> u32 {
+    let i = HiddenCapacityReason::ALL
+        .iter()
+        .position(|r| *r == HiddenCapacityReason::InThePast)
+        .expect("a reason of ALL");
+    1 << i
+}
+
+/// The first stage (`sets` of [`FIRST_SETS`]) over the slots of the `(practice_id, day)` pairs
+/// of relation `pairs`: rows of `report_summary`'s columns. `$4` is the organisation types and
+/// `$5` the time "in the past" is judged at: NULL leaves that reason out (what the cache holds).
+fn first_stage(pairs: &str, sets: &[(&str, &[&str])]) -> String {
+    let grouped: Vec<&str> = FIRST_COLUMNS
+        .iter()
+        .map(|(c, _)| *c)
+        .filter(|c| sets.iter().any(|(_, set)| set.contains(c)))
+        .collect();
+    // The columns no set groups by are NULL, so every first stage has the same columns.
+    let columns = FIRST_COLUMNS
+        .iter()
+        .map(|(c, t)| match grouped.contains(c) {
+            true => (*c).to_owned(),
+            false => format!("NULL::{t} AS {c}"),
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    let (sets, kind) = grouping(&grouped, sets);
     let unnamed = "cardinality(e.bookable_ods_codes) = 0 AND cardinality(e.bookable_group_ids) = 0";
     let ot_mask = bit_mask((0..ORGANISATION_TYPES.len()).map(|i| {
         (
@@ -423,59 +447,200 @@ static REPORT_SQL: LazyLock<String> = LazyLock::new(|| {
             .map(|(i, r)| (i, r.condition().to_owned())),
     );
     format!(
-        "WITH s AS (
-            SELECT {pass_kind} AS kind, {pass_columns},
-                   count(*) AS slots, sum(secs) AS secs
+        "SELECT kind, practice_id, day, exposed,
+                CASE kind WHEN 'pd' THEN ot_mask WHEN 'ph' THEN hidden END AS mask,
+                CASE kind WHEN 'channel' THEN channel WHEN 'role' THEN role
+                          WHEN 'slot-type' THEN slot_type END AS key,
+                ods_codes, group_ids, slots, secs, busy_slots, busy_secs
+         FROM (
+            SELECT {kind} AS kind, {columns},
+                   count(*) AS slots, sum(secs) AS secs,
+                   count(*) FILTER (WHERE busy) AS busy_slots,
+                   COALESCE(sum(secs) FILTER (WHERE busy), 0) AS busy_secs
             FROM (
-                SELECT e.practice_id, tz.l::date AS day, date_trunc('week', tz.l)::date AS week,
-                       ({EXPOSED}) AS exposed, e.status <> 'free' AS busy,
-                       {ot_mask} AS ot_mask,
-                       CASE WHEN e.status = 'free' AND e.gpc_bookable THEN {hidden_mask} ELSE 0 END
+                SELECT e.practice_id, p.day, ({EXPOSED}) AS exposed, e.status <> 'free' AS busy,
+                       CASE WHEN {EXPOSED} THEN {ot_mask} END AS ot_mask,
+                       CASE WHEN e.status = 'free' AND e.gpc_bookable THEN {hidden_mask} END
                            AS hidden,
                        e.delivery_channel AS channel, e.practitioner_role AS role, e.slot_type,
                        e.bookable_ods_codes AS ods_codes, e.bookable_group_ids AS group_ids,
                        date_part('epoch', e.end_at - e.start_at) AS secs
                 FROM slot_effective e
-                CROSS JOIN LATERAL (SELECT e.start_at AT TIME ZONE 'Europe/London' AS l) tz
-                WHERE e.practice_id = ANY($1) AND e.start_at >= $2 AND e.start_at < $3
+                JOIN {pairs} p ON p.practice_id = e.practice_id
+                     AND p.day = (e.start_at AT TIME ZONE 'Europe/London')::date
+                -- One index range scan per practice over the days' span, then a hash join:
+                -- a range join per day costs a practice's slots for every day.
+                WHERE e.practice_id = ANY(ARRAY(SELECT DISTINCT practice_id FROM {pairs}))
+                  AND e.start_at >= (SELECT min(day) FROM {pairs})::timestamp
+                                    AT TIME ZONE 'Europe/London'
+                  AND e.start_at < (SELECT max(day) + 1 FROM {pairs})::timestamp
+                                   AT TIME ZONE 'Europe/London'
             ) b
-            GROUP BY GROUPING SETS ({pass_sets})
+            GROUP BY GROUPING SETS ({sets})
+         ) g
+         -- Only exposed slots are broken down, and only free bookable ones can be hidden.
+         WHERE CASE kind WHEN 'pd' THEN true WHEN 'ph' THEN hidden IS NOT NULL
+                         ELSE COALESCE(exposed, false) END"
+    )
+}
+
+/// The breakdown kinds, which `report_summary_week` also holds per week.
+const BREAKDOWN_KINDS: &str = "'channel', 'role', 'slot-type', 'named'";
+
+/// Brings the summary of `$1` practices' days `$2` to `$3` up to date: deletes the dirty marks
+/// its snapshot sees and recomputes those days from that same snapshot, so a change committed
+/// later keeps its mark. `$4` organisation types, `$5` NULL. Returns the (practice, week) pairs
+/// recomputed.
+static REFRESH_SQL: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "WITH marked AS (
+            DELETE FROM report_summary_dirty
+            WHERE practice_id = ANY($1) AND day BETWEEN $2 AND $3
+            RETURNING practice_id, day
+        ), pairs AS (
+            SELECT DISTINCT practice_id, day FROM marked
+        ), stale AS (
+            DELETE FROM report_summary c USING pairs p
+            WHERE c.practice_id = p.practice_id AND c.day = p.day
+        ), fresh AS (
+            INSERT INTO report_summary (practice_id, day, kind, exposed, mask, key, ods_codes,
+                                        group_ids, slots, secs, busy_slots, busy_secs)
+            SELECT practice_id, day, kind, exposed, mask, key, ods_codes, group_ids,
+                   slots, secs, busy_slots, busy_secs
+            FROM ({first}) f
+        )
+        SELECT DISTINCT practice_id, date_trunc('week', day::timestamp)::date AS week FROM pairs",
+        first = first_stage("pairs", FIRST_SETS)
+    )
+});
+
+/// Recomputes the weeks `$1`/`$2` (practices and Mondays) of `report_summary_week` from the
+/// days, after [`REFRESH_SQL`] (a later statement, so it sees the new days).
+static REFRESH_WEEKS_SQL: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "WITH w AS (
+            SELECT * FROM unnest($1::bigint[], $2::date[]) AS w(practice_id, week)
+        ), stale AS (
+            DELETE FROM report_summary_week c USING w
+            WHERE c.practice_id = w.practice_id AND c.week = w.week
+        )
+        INSERT INTO report_summary_week (practice_id, week, kind, key, ods_codes, group_ids,
+                                         slots, secs, busy_slots, busy_secs)
+        SELECT c.practice_id, w.week, c.kind, c.key, c.ods_codes, c.group_ids,
+               sum(c.slots), sum(c.secs), sum(c.busy_slots), sum(c.busy_secs)
+        FROM w JOIN report_summary c ON c.practice_id = w.practice_id
+             AND c.day BETWEEN w.week AND w.week + 6
+        WHERE c.kind IN ({BREAKDOWN_KINDS})
+        GROUP BY c.practice_id, w.week, c.kind, c.key, c.ods_codes, c.group_ids"
+    )
+});
+
+/// The first stage's rows of `kinds` (an SQL list) inside the report's statement: the cached
+/// ones of the days `days` (an SQL condition on `c`), but for the days in `live_pairs`, and
+/// the rows computed live. The cache leaves "in the past" out, so it is added to the days before
+/// today.
+fn first_stage_rows(kinds: &str, days: &str) -> String {
+    format!(
+        "SELECT c.kind, c.practice_id, c.day, c.exposed,
+                CASE WHEN c.kind = 'ph' AND c.day < (SELECT day FROM today)
+                     THEN c.mask | {past} ELSE c.mask END AS mask,
+                c.key, c.ods_codes, c.group_ids, c.slots, c.secs, c.busy_slots, c.busy_secs
+         FROM report_summary c
+         WHERE c.kind IN ({kinds}) AND {days}
+           AND NOT EXISTS (SELECT 1 FROM live_pairs l
+                           WHERE l.practice_id = c.practice_id AND l.day = c.day)
+         UNION ALL
+         SELECT * FROM live WHERE kind IN ({kinds})",
+        past = past_bit(),
+    )
+}
+
+/// The cached days of the report's practices and period.
+const IN_PERIOD: &str = "c.practice_id = ANY($1) AND c.day BETWEEN $2 AND $3";
+
+/// `$1` practices, `$2`/`$3` the period's first and last day, `$4` organisation types, `$5` now,
+/// `$6` hidden-capacity reason codes (in [`HiddenCapacityReason::ALL`] order). The first stage
+/// comes from the summary cache, except for the days still marked dirty in this snapshot,
+/// computed live, and the hidden capacity of the current local day, whose "in the past"
+/// depends on the time.
+static REPORT_SQL: LazyLock<String> = LazyLock::new(|| {
+    let (total_sets, total_kind) = grouping(&TOTAL_COLUMNS, TOTAL_SETS);
+    let (ot_sets, ot_kind) = grouping(&ORG_TYPE_COLUMNS, ORG_TYPE_SETS);
+    format!(
+        "WITH today AS (
+            SELECT ($5::timestamptz AT TIME ZONE 'Europe/London')::date AS day
+        ), live_pairs AS (
+            SELECT DISTINCT practice_id, day FROM report_summary_dirty
+            WHERE practice_id = ANY($1) AND day BETWEEN $2 AND $3
+        ), today_pairs AS (
+            SELECT p AS practice_id, today.day FROM unnest($1::bigint[]) p, today
+            WHERE today.day BETWEEN $2 AND $3
+              AND NOT EXISTS (SELECT 1 FROM live_pairs l
+                              WHERE l.practice_id = p AND l.day = today.day)
+        ), live AS MATERIALIZED (
+            {live}
+            UNION ALL
+            {today}
+        ), live_weeks AS (
+            SELECT DISTINCT practice_id, date_trunc('week', day::timestamp)::date AS week
+            FROM live_pairs
+        ), full_weeks AS (
+            -- The weeks wholly inside the period, per practice, with no dirty day.
+            SELECT p AS practice_id, w::date AS week
+            FROM unnest($1::bigint[]) p,
+                 generate_series(date_trunc('week', $2::timestamp), $3::timestamp,
+                                 interval '1 week') w
+            WHERE w::date >= $2 AND w::date + 6 <= $3
+            EXCEPT
+            SELECT practice_id, week FROM live_weeks
+        ), part_days AS (
+            -- The other days of the period, whose breakdowns are read per day.
+            SELECT p AS practice_id, d::date AS day
+            FROM unnest($1::bigint[]) p, generate_series($2::date, $3::date, interval '1 day') d
+            WHERE NOT EXISTS (SELECT 1 FROM full_weeks f
+                              WHERE f.practice_id = p AND f.week = date_trunc('week', d)::date)
         ), pd AS (
-            SELECT practice_id, day, date_trunc('week', day::timestamp)::date AS week, exposed, busy,
-                   ot_mask, slots, secs
-            FROM s WHERE kind = 'pd'
+            SELECT practice_id, day, date_trunc('week', day::timestamp)::date AS week, exposed,
+                   mask AS ot_mask, slots, secs, busy_slots, busy_secs
+            FROM ({pd}) s
         ), totals AS (
             SELECT {total_kind} AS kind, practice_id, day, week,
                    sum(slots) AS book_slots, sum(secs) AS book_secs,
                    COALESCE(sum(slots) FILTER (WHERE exposed), 0) AS slots,
                    COALESCE(sum(secs) FILTER (WHERE exposed), 0) AS secs,
-                   COALESCE(sum(slots) FILTER (WHERE exposed AND busy), 0) AS busy,
-                   COALESCE(sum(secs) FILTER (WHERE exposed AND busy), 0) AS busy_secs
+                   COALESCE(sum(busy_slots) FILTER (WHERE exposed), 0) AS busy,
+                   COALESCE(sum(busy_secs) FILTER (WHERE exposed), 0) AS busy_secs
             FROM pd
             GROUP BY GROUPING SETS ({total_sets})
         ), ot AS (
             SELECT {ot_kind} AS kind, t.code, practice_id, day, week,
                    sum(slots) AS slots, sum(secs) AS secs,
-                   COALESCE(sum(slots) FILTER (WHERE busy), 0) AS busy,
-                   COALESCE(sum(secs) FILTER (WHERE busy), 0) AS busy_secs
+                   sum(busy_slots) AS busy, sum(busy_secs) AS busy_secs
             FROM pd CROSS JOIN unnest($4::text[]) WITH ORDINALITY AS t(code, i)
             WHERE pd.exposed AND pd.ot_mask & (1 << (t.i::int - 1)) <> 0
             GROUP BY GROUPING SETS ({ot_sets})
-        ), dims AS (
-            SELECT s.kind, CASE s.kind WHEN 'channel' THEN s.channel WHEN 'role' THEN s.role
-                                       ELSE s.slot_type END AS key,
-                   s.week, s.busy, s.slots, s.secs
-            FROM s WHERE s.kind IN ('channel', 'role', 'slot-type') AND s.exposed
+        ), breakdowns AS (
+            SELECT c.kind, c.key, c.ods_codes, c.group_ids, c.week,
+                   c.slots, c.secs, c.busy_slots, c.busy_secs
+            FROM report_summary_week c JOIN full_weeks f USING (practice_id, week)
             UNION ALL
-            SELECT s.kind, n.key, s.week, s.busy, s.slots, s.secs
-            FROM s CROSS JOIN LATERAL (
+            SELECT s.kind, s.key, s.ods_codes, s.group_ids,
+                   date_trunc('week', s.day::timestamp)::date,
+                   s.slots, s.secs, s.busy_slots, s.busy_secs
+            FROM ({breakdown_days}) s
+        ), dims AS (
+            SELECT s.kind, s.key, s.week, s.slots, s.secs, s.busy_slots, s.busy_secs
+            FROM breakdowns s WHERE s.kind <> 'named'
+            UNION ALL
+            SELECT s.kind, n.key, s.week, s.slots, s.secs, s.busy_slots, s.busy_secs
+            FROM breakdowns s CROSS JOIN LATERAL (
                 SELECT c AS key FROM unnest(s.ods_codes) AS c
                 UNION ALL
                 SELECT 'group:' || og.name FROM org_groups og WHERE og.id = ANY(s.group_ids)
                 UNION ALL
                 SELECT NULL WHERE cardinality(s.ods_codes) = 0 AND cardinality(s.group_ids) = 0
             ) n
-            WHERE s.kind = 'named' AND s.exposed
+            WHERE s.kind = 'named'
         )
         SELECT kind, practice_id, day, week, NULL AS key,
                book_slots::bigint, round(book_secs / 60)::bigint AS book_minutes,
@@ -489,17 +654,26 @@ static REPORT_SQL: LazyLock<String> = LazyLock::new(|| {
         UNION ALL
         SELECT kind || CASE WHEN GROUPING(week) = 0 THEN '-week' ELSE '' END, NULL, NULL, week,
                key, NULL, NULL, sum(slots)::bigint, round(sum(secs) / 60)::bigint,
-               COALESCE(sum(slots) FILTER (WHERE busy), 0)::bigint,
-               round(COALESCE(sum(secs) FILTER (WHERE busy), 0) / 60)::bigint
+               sum(busy_slots)::bigint, round(sum(busy_secs) / 60)::bigint
         FROM dims
         GROUP BY GROUPING SETS ((kind, key, week), (kind, key))
         UNION ALL
         SELECT 'practice-hidden', s.practice_id, NULL, NULL, r.code,
                sum(s.slots)::bigint, round(sum(s.secs) / 60)::bigint, 0, 0, 0, 0
-        FROM s CROSS JOIN unnest($6::text[]) WITH ORDINALITY AS r(code, i)
-        WHERE s.kind = 'ph' AND s.hidden & (1 << (r.i::int - 1)) <> 0
+        FROM ({ph}) s CROSS JOIN unnest($6::text[]) WITH ORDINALITY AS r(code, i)
+        WHERE s.mask & (1 << (r.i::int - 1)) <> 0
         GROUP BY s.practice_id, r.code",
-        pass_columns = PASS_COLUMNS.join(", "),
+        live = first_stage("live_pairs", FIRST_SETS),
+        today = first_stage("today_pairs", &[HIDDEN_SET]),
+        pd = first_stage_rows("'pd'", IN_PERIOD),
+        breakdown_days = first_stage_rows(
+            BREAKDOWN_KINDS,
+            "(c.practice_id, c.day) IN (SELECT practice_id, day FROM part_days)"
+        ),
+        ph = first_stage_rows(
+            "'ph'",
+            &format!("{IN_PERIOD} AND c.day <> (SELECT day FROM today)")
+        ),
     )
 });
 
@@ -598,21 +772,79 @@ impl<'a> Rows<'a> {
     }
 }
 
+/// Recomputes the summary of the days of `practices` in `period` that changes marked dirty, in
+/// one transaction; one refresh at a time, so two never write the same day.
+pub fn refresh_summary(
+    conn: &mut PgConnection,
+    practices: &[PracticeId],
+    period: &Period,
+) -> QueryResult<()> {
+    let ids: Vec<i64> = practices.iter().map(|p| p.0).collect();
+    conn.transaction(|conn| {
+        diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
+            .bind::<BigInt, _>(SUMMARY_LOCK)
+            .execute(conn)?;
+        diesel::sql_query("SET LOCAL jit = off").execute(conn)?;
+        diesel::sql_query("SET LOCAL work_mem = '64MB'").execute(conn)?;
+        let weeks: Vec<RefreshedWeek> = diesel::sql_query(REFRESH_SQL.as_str())
+            .bind::<Array<BigInt>, _>(&ids)
+            .bind::<Date, _>(period.first)
+            .bind::<Date, _>(period.last)
+            .bind::<Array<Text>, _>(org_types())
+            .bind::<Nullable<Timestamptz>, _>(None::<DateTime<Utc>>)
+            .load(conn)?;
+        if weeks.is_empty() {
+            return Ok(());
+        }
+        diesel::sql_query(REFRESH_WEEKS_SQL.as_str())
+            .bind::<Array<BigInt>, _>(weeks.iter().map(|w| w.practice_id).collect::<Vec<_>>())
+            .bind::<Array<Date>, _>(weeks.iter().map(|w| w.week).collect::<Vec<_>>())
+            .execute(conn)?;
+        // After filling many days, fresh statistics keep the report's plan on hash aggregates.
+        if weeks.len() >= ANALYZE_AFTER_WEEKS {
+            diesel::sql_query("ANALYZE report_summary, report_summary_week, report_summary_dirty")
+                .execute(conn)?;
+        }
+        Ok(())
+    })
+}
+
+#[derive(QueryableByName)]
+struct RefreshedWeek {
+    #[diesel(sql_type = BigInt)]
+    practice_id: i64,
+    #[diesel(sql_type = Date)]
+    week: NaiveDate,
+}
+
+/// Practice-weeks recomputed at once above which [`refresh_summary`] analyzes the cache.
+const ANALYZE_AFTER_WEEKS: usize = 500;
+
+/// The advisory lock key of [`refresh_summary`].
+const SUMMARY_LOCK: i64 = 0x7265_706f_7274;
+
+fn org_types() -> Vec<&'static str> {
+    ORGANISATION_TYPES.iter().map(|(c, _)| *c).collect()
+}
+
 /// The capacity report for `practices` over `period`, as of `now` (which decides "in the past"),
-/// in one SQL statement plus the practices and the settings, read in one snapshot.
+/// in one SQL statement plus the practices and the settings, read in one snapshot, after
+/// bringing the summary cache up to date.
 pub fn capacity_report(
     conn: &mut PgConnection,
     practices: &[PracticeId],
     period: &Period,
     now: DateTime<Utc>,
 ) -> QueryResult<CapacityReport> {
+    refresh_summary(conn, practices, period)?;
     conn.build_transaction()
         .read_only()
         .repeatable_read()
         .run(|conn| capacity_report_in_transaction(conn, practices, period, now))
 }
 
-/// [`capacity_report`] inside a transaction the caller holds.
+/// [`capacity_report`] inside a transaction the caller holds (after [`refresh_summary`]: the
+/// days still dirty are computed from the slots, which is correct but slower).
 pub fn capacity_report_in_transaction(
     conn: &mut PgConnection,
     practices: &[PracticeId],
@@ -620,7 +852,7 @@ pub fn capacity_report_in_transaction(
     now: DateTime<Utc>,
 ) -> QueryResult<CapacityReport> {
     // The statement is one big aggregate: JIT compilation costs more than it saves here,
-    // and the fine-grained aggregate wants its hash tables in memory.
+    // and the aggregates want their hash tables in memory.
     diesel::sql_query("SET LOCAL jit = off").execute(conn)?;
     diesel::sql_query("SET LOCAL work_mem = '64MB'").execute(conn)?;
     let ratio = settings::nhs111_patients_per_appointment(conn)?;
@@ -630,11 +862,11 @@ pub fn capacity_report_in_transaction(
         .select(Practice::as_select())
         .load(conn)?;
     practice_rows.sort_by(|a, b| a.ods_code.cmp(&b.ods_code));
-    let org_types: Vec<&'static str> = ORGANISATION_TYPES.iter().map(|(c, _)| *c).collect();
+    let org_types = org_types();
     let rows: Vec<AggRow> = diesel::sql_query(REPORT_SQL.as_str())
         .bind::<Array<BigInt>, _>(&ids)
-        .bind::<Timestamptz, _>(period.start())
-        .bind::<Timestamptz, _>(period.end())
+        .bind::<Date, _>(period.first)
+        .bind::<Date, _>(period.last)
         .bind::<Array<Text>, _>(&org_types)
         .bind::<Timestamptz, _>(now)
         .bind::<Array<Text>, _>(
@@ -929,7 +1161,7 @@ fn slot_lines(
     now: DateTime<Utc>,
 ) -> QueryResult<Vec<SlotLine>> {
     let ids: Vec<i64> = practices.iter().map(|p| p.0).collect();
-    let org_types: Vec<&'static str> = ORGANISATION_TYPES.iter().map(|(c, _)| *c).collect();
+    let org_types = org_types();
     let rows: Vec<SlotLineRow> = diesel::sql_query(sql)
         .bind::<Array<BigInt>, _>(&ids)
         .bind::<Timestamptz, _>(period.start())

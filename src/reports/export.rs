@@ -41,6 +41,7 @@ impl Report {
         now: DateTime<Utc>,
         with_detail: bool,
     ) -> QueryResult<Report> {
+        capacity::refresh_summary(conn, practices, period)?;
         conn.build_transaction()
             .read_only()
             .repeatable_read()

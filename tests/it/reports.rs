@@ -5,6 +5,8 @@
 mod data;
 #[path = "reports_e2e.rs"]
 mod e2e;
+#[path = "reports_summary.rs"]
+mod summary;
 #[path = "reports_web.rs"]
 mod web;
 

@@ -1,0 +1,16 @@
+DROP TRIGGER report_summary_groups_delete ON org_groups;
+DROP TRIGGER report_summary_members_delete ON org_group_members;
+DROP TRIGGER report_summary_members_update ON org_group_members;
+DROP TRIGGER report_summary_members_insert ON org_group_members;
+DROP FUNCTION report_summary_groups_changed();
+DROP TRIGGER report_summary_schedules_update ON schedules;
+DROP FUNCTION report_summary_schedules_changed();
+DROP TRIGGER report_summary_slots_truncate ON slots;
+DROP FUNCTION report_summary_slots_truncated();
+DROP TRIGGER report_summary_slots_delete ON slots;
+DROP TRIGGER report_summary_slots_update ON slots;
+DROP TRIGGER report_summary_slots_insert ON slots;
+DROP FUNCTION report_summary_slots_changed();
+DROP TABLE report_summary_dirty;
+DROP TABLE report_summary_week;
+DROP TABLE report_summary;
