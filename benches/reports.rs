@@ -4,15 +4,18 @@
 //!
 //! cargo bench --bench reports
 
+use bookable::audit::Actor;
 use bookable::availability::codes::OdsCode;
+use bookable::availability::manage::{self, SlotBookability, SlotSelection};
 use bookable::availability::query;
-use bookable::db::ids::PracticeId;
+use bookable::availability::rules::Bookability;
+use bookable::db::ids::{PracticeId, ScheduleId};
 use bookable::db::pg_local::LocalPostgres;
 use bookable::reports::capacity::{self, Period};
 use bookable::reports::export::Report;
 use bookable::{db, synthetic};
-use chrono::{Days, NaiveDate};
-use criterion::{Criterion, criterion_group, criterion_main};
+use chrono::{Days, NaiveDate, NaiveTime};
+use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use diesel::prelude::*;
 
 fn reports(c: &mut Criterion) {
@@ -52,7 +55,13 @@ fn reports(c: &mut Criterion) {
         .map(|p| p.id)
         .collect();
 
+    // Cold: the first report computes the summary cache of every day from the slots.
+    let started = std::time::Instant::now();
     let report = capacity::capacity_report(&mut conn, &all, &period, now).unwrap();
+    eprintln!(
+        "cold: the first report of all {practices} practices took {:.1?}",
+        started.elapsed()
+    );
     let book: i64 = report.practices.iter().map(|p| p.totals.book_slots).sum();
     assert_eq!(book, slots, "every slot is in the book exactly once");
     assert_eq!(report.totals.book_slots, slots);
@@ -82,7 +91,60 @@ fn reports(c: &mut Criterion) {
     group.bench_function(format!("all_{practices}_practices_capacity"), |b| {
         b.iter(|| capacity::capacity_report(&mut conn, &all, &period, now).unwrap())
     });
+    // After a bulk edit of one schedule's slots over four weeks (20 days of the summary are
+    // recomputed), untimed, before each report.
+    let schedule: ScheduleId = bookable::db::schema::schedules::table
+        .filter(bookable::db::schema::schedules::practice_id.eq(one[0]))
+        .filter(bookable::db::schema::schedules::external_id.eq("S0"))
+        .select(bookable::db::schema::schedules::id)
+        .first(&mut conn)
+        .unwrap();
+    let selection = SlotSelection {
+        schedule: Some(schedule),
+        first_day: first,
+        last_day: first + Days::new(25),
+        weekdays: vec![],
+        from_time: None,
+        // Its last slot of the day (13:30 in March) has no slot type, so it can't be bookable.
+        until_time: Some(NaiveTime::from_hms_opt(13, 30, 0).unwrap()),
+        slot_type: None,
+    };
+    let settings = [
+        SlotBookability::Own(Bookability {
+            bookable: true,
+            org_types: vec![],
+            ods_codes: vec![OdsCode::parse("Y03032").unwrap()],
+        }),
+        SlotBookability::FollowSchedule,
+    ];
+    let actor = Actor::system("bench bulk edit");
+    let mut edit_conn = PgConnection::establish(&pg.url("bench")).unwrap();
+    let mut flip = 0;
+    let mut edited = 0;
+    group.bench_function(
+        format!("all_{practices}_practices_capacity_after_a_bulk_edit"),
+        |b| {
+            b.iter_batched(
+                || {
+                    flip = 1 - flip;
+                    let outcome = manage::bulk_update_slots(
+                        &mut edit_conn,
+                        &actor,
+                        one[0],
+                        &selection,
+                        &settings[flip],
+                    )
+                    .unwrap();
+                    edited = outcome.changed;
+                },
+                |()| capacity::capacity_report(&mut conn, &all, &period, now).unwrap(),
+                BatchSize::PerIteration,
+            )
+        },
+    );
     group.finish();
+    eprintln!("each bulk edit changed {edited} slots");
+    drop(edit_conn);
     drop(conn);
     drop(pg);
 }
