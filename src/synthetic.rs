@@ -18,7 +18,8 @@ pub fn practice_ods(n: i32) -> String {
 
 /// Generates `practices` practices with `weeks` weeks of weekday slots from `first_monday`
 /// (local midnight, as an instant). Triggers are bypassed for speed: the data set has no
-/// bookable Visit slot, which is what they guard.
+/// bookable Visit slot, which is what they guard. (The report summary's triggers are
+/// `ENABLE ALWAYS` and still mark the new days dirty.)
 pub fn generate(
     conn: &mut PgConnection,
     practices: i32,
