@@ -13,6 +13,11 @@ use bookable::{demo, ingest, practice};
 use clap::{Parser, Subcommand};
 use diesel::{Connection, PgConnection, RunQueryDsl};
 
+/// mimalloc rather than glibc malloc: the GP Connect search allocates many small objects on
+/// several blocking threads at once, where glibc's arenas cost time and memory (BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "bookable",
@@ -137,7 +142,9 @@ async fn serve(
     cookie_secure: bool,
     tls: Option<rustls::ServerConfig>,
 ) -> anyhow::Result<()> {
-    let pool = db::pool(url, 16)?;
+    // A few connections per core: more only queue inside PostgreSQL (see server::serve).
+    let cores = std::thread::available_parallelism().map_or(1, usize::from) as u32;
+    let pool = db::pool(url, (4 * cores).max(8))?;
     let listener = TcpListener::bind(bind).with_context(|| format!("binding {bind}"))?;
     let mut state = AppState::new(pool);
     state.admin = bookable::admin::AdminSettings::from_env(cookie_secure)?;

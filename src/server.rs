@@ -76,6 +76,11 @@ fn serve(
     state: AppState,
     tls: Option<rustls::ServerConfig>,
 ) -> std::io::Result<Server> {
+    // Every database call runs on a blocking thread holding a pooled connection, so more
+    // blocking threads than connections would only wait; each thread also keeps an allocator
+    // heap of its own (memory, BENCHMARKS.md).
+    let workers = std::thread::available_parallelism().map_or(1, usize::from);
+    let blocking_threads = (state.pool.max_size() as usize).div_ceil(workers).max(1);
     let data = web::Data::new(state);
     let server = HttpServer::new(move || {
         App::new()
@@ -89,7 +94,9 @@ fn serve(
     })
     // Without it, a response's last small segment can wait for the client's delayed ACK
     // (Nagle's algorithm): ~40 ms stalls seen in the GP Connect load test.
-    .tcp_nodelay(true);
+    .tcp_nodelay(true)
+    .workers(workers)
+    .worker_max_blocking_threads(blocking_threads);
     let server = match tls {
         Some(config) => server.listen_rustls_0_23(listener, config)?,
         None => server.listen(listener)?,
