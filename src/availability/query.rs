@@ -411,28 +411,30 @@ static SEARCH_SQL: LazyLock<String> = LazyLock::new(|| {
         .map(|r| format!("AND NOT ({})", r.hidden_when))
         .collect::<Vec<_>>()
         .join("\n  ");
-    // Schedule, location and practitioner details travel once, on each schedule's first slot.
-    let first = "CASE WHEN row_number() OVER by_schedule = 1 THEN";
+    // Schedule, location and practitioner details travel once, on each schedule's first slot,
+    // and locations and practitioners are looked up for those rows only.
     bind_placeholders(&format!(
         "{PRELUDE}
-         SELECT e.id, e.schedule_id, e.start_at, e.end_at, e.slot_type, e.delivery_channel,
-                e.location_id, e.practitioner_id,
-                {first} e.schedule_type END AS schedule_type,
-                {first} e.practitioner_role END AS practitioner_role,
-                {first} l.name END AS location_name, {first} l.address_lines END AS address_lines,
-                {first} l.postcode END AS postcode, {first} l.phone END AS phone,
-                {first} p.family_name END AS family_name, {first} p.given_name END AS given_name,
-                {first} p.prefix END AS prefix, {first} p.sds_user_id END AS sds_user_id,
-                {first} p.sds_role_profile_id END AS sds_role_profile_id,
-                {first} p.gender END AS gender
-         FROM slot_effective e
-         JOIN locations l ON l.id = e.location_id
-         LEFT JOIN practitioners p ON p.id = e.practitioner_id
-         WHERE e.practice_id = {{PRACTICE}}
-           AND e.start_at >= {{START}} AND e.start_at < {{END}} AND e.end_at <= {{END}}
-           {visible}
-         WINDOW by_schedule AS (PARTITION BY e.schedule_id ORDER BY e.start_at, e.id)
-         ORDER BY e.start_at, e.id"
+         SELECT s.id, s.schedule_id, s.start_at, s.end_at, s.slot_type, s.delivery_channel,
+                s.location_id, s.practitioner_id,
+                CASE WHEN s.first THEN s.schedule_type END AS schedule_type,
+                CASE WHEN s.first THEN s.practitioner_role END AS practitioner_role,
+                l.name AS location_name, l.address_lines, l.postcode, l.phone,
+                p.family_name, p.given_name, p.prefix, p.sds_user_id, p.sds_role_profile_id,
+                p.gender
+         FROM (
+             SELECT e.id, e.schedule_id, e.start_at, e.end_at, e.slot_type, e.delivery_channel,
+                    e.location_id, e.practitioner_id, e.schedule_type, e.practitioner_role,
+                    row_number() OVER (PARTITION BY e.schedule_id ORDER BY e.start_at, e.id) = 1
+                        AS first
+             FROM slot_effective e
+             WHERE e.practice_id = {{PRACTICE}}
+               AND e.start_at >= {{START}} AND e.start_at < {{END}} AND e.end_at <= {{END}}
+               {visible}
+         ) s
+         LEFT JOIN locations l ON s.first AND l.id = s.location_id
+         LEFT JOIN practitioners p ON s.first AND p.id = s.practitioner_id
+         ORDER BY s.start_at, s.id"
     ))
 });
 
@@ -465,7 +467,7 @@ static EXPLAIN_SQL: LazyLock<String> = LazyLock::new(|| {
 });
 
 /// A free slot a consumer may book.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 pub struct FreeSlot {
     pub id: SlotId,
     pub schedule_id: ScheduleId,
@@ -475,7 +477,7 @@ pub struct FreeSlot {
     pub delivery_channel: Option<DeliveryChannel>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 pub struct ScheduleSummary {
     pub id: ScheduleId,
     /// Schedule.serviceCategory.text: the session name.
@@ -486,7 +488,7 @@ pub struct ScheduleSummary {
     pub practitioner_id: Option<PractitionerId>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 pub struct LocationSummary {
     pub id: LocationId,
     pub name: String,
@@ -495,7 +497,7 @@ pub struct LocationSummary {
     pub phone: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 pub struct PractitionerSummary {
     pub id: PractitionerId,
     pub family_name: String,

@@ -130,7 +130,7 @@ impl FhirError {
                 "details",
                 Obj::new().put("coding", vec![Node::from(coding)]),
             )
-            .put("diagnostics", self.diagnostics.as_str());
+            .put("diagnostics", &self.diagnostics);
         Obj::new()
             .put(
                 "meta",

@@ -47,7 +47,7 @@ fn ok(format: Format, resource: &Node, etag: bool) -> HttpResponse {
             .find(|(k, _)| *k == "meta")
             .and_then(|(_, meta)| meta.fields().iter().find(|(k, _)| *k == "versionId"))
             .and_then(|(_, v)| match v {
-                Node::Str(s) => Some(s.as_str()),
+                Node::Str(s) => Some(s.as_ref()),
                 _ => None,
             });
         if let Some(v) = version {
@@ -150,9 +150,10 @@ pub async fn slot_search(
                 locations: params.include_locations,
             };
             let bundle = resources::search_bundle(&result, practice, includes, &base);
+            let capacity = 512 + result.slots.len() * resources::SEARCH_BYTES_PER_SLOT;
             let body = match format {
-                Format::Json => bundle.to_json(),
-                Format::Xml => bundle.to_xml(),
+                Format::Json => bundle.to_json(capacity),
+                Format::Xml => bundle.to_xml(2 * capacity),
             };
             Ok((
                 practice.ods_code.clone(),

@@ -7,6 +7,8 @@
 //! `value` attributes, an extension's `url` as an attribute, repeated elements for arrays.
 //! Empty arrays and objects are never written (FHIR forbids them).
 
+use std::borrow::Cow;
+
 use quick_xml::Writer;
 use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, Event};
 use serde::ser::{SerializeMap, SerializeSeq};
@@ -16,7 +18,9 @@ pub const FHIR_NAMESPACE: &str = "http://hl7.org/fhir";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Node {
-    Str(String),
+    /// Borrowed when it is a constant (systems, profiles, codes): most of a Bundle's strings,
+    /// which would otherwise be allocated per resource.
+    Str(Cow<'static, str>),
     Bool(bool),
     Int(i64),
     Arr(Vec<Node>),
@@ -25,21 +29,21 @@ pub enum Node {
     Resource(&'static str, Vec<(&'static str, Node)>),
 }
 
-impl From<&str> for Node {
-    fn from(s: &str) -> Self {
-        Node::Str(s.to_owned())
+impl From<&'static str> for Node {
+    fn from(s: &'static str) -> Self {
+        Node::Str(Cow::Borrowed(s))
     }
 }
 
 impl From<String> for Node {
     fn from(s: String) -> Self {
-        Node::Str(s)
+        Node::Str(Cow::Owned(s))
     }
 }
 
 impl From<&String> for Node {
     fn from(s: &String) -> Self {
-        Node::Str(s.clone())
+        Node::Str(Cow::Owned(s.clone()))
     }
 }
 
@@ -129,10 +133,64 @@ impl Obj {
     pub fn into_fields(self) -> Vec<(&'static str, Node)> {
         self.0
     }
+}
 
-    /// Writes the object as JSON to `out`.
-    pub fn write_json(&self, out: impl std::io::Write) {
-        serde_json::to_writer(out, &Fields(None, &self.0)).expect("an Obj always serialises");
+/// A resource whose last field is an array written as its items are made, so that a search
+/// Bundle's entries (thousands for a long search) are never all held at once.
+pub struct Streamed<I> {
+    pub kind: &'static str,
+    pub fields: Vec<(&'static str, Node)>,
+    pub array: &'static str,
+    pub items: I,
+}
+
+impl<I: Iterator<Item = Node>> Streamed<I> {
+    /// The JSON document; `capacity` is a guess at its length, saving the buffer's regrowth.
+    pub fn to_json(self, capacity: usize) -> Vec<u8> {
+        let mut out = Vec::with_capacity(capacity);
+        let mut items = self.items.peekable();
+        let mut ser = serde_json::Serializer::new(&mut out);
+        let written: Result<(), serde_json::Error> = (|| {
+            let mut map = ser.serialize_map(None)?;
+            map.serialize_entry("resourceType", self.kind)?;
+            for (key, value) in &self.fields {
+                map.serialize_entry(key, value)?;
+            }
+            // FHIR forbids an empty array: no items, no field.
+            if items.peek().is_some() {
+                map.serialize_entry(self.array, &Items(std::cell::Cell::new(Some(items))))?;
+            }
+            SerializeMap::end(map)
+        })();
+        written.expect("a Node always serialises");
+        out
+    }
+
+    /// The FHIR XML document.
+    pub fn to_xml(self, capacity: usize) -> Vec<u8> {
+        let mut writer = Writer::new(Vec::with_capacity(capacity));
+        let written: std::io::Result<()> = (|| {
+            writer.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))?;
+            writer.write_event(Event::Start(
+                BytesStart::new(self.kind).with_attributes([("xmlns", FHIR_NAMESPACE)]),
+            ))?;
+            write_children(&mut writer, &self.fields)?;
+            for item in self.items {
+                write_element(&mut writer, self.array, &item)?;
+            }
+            writer.write_event(Event::End(BytesEnd::new(self.kind)))
+        })();
+        written.expect("writing XML to memory cannot fail");
+        writer.into_inner()
+    }
+}
+
+/// An iterator serialised as a JSON array, once.
+struct Items<I>(std::cell::Cell<Option<I>>);
+
+impl<I: Iterator<Item = Node>> Serialize for Items<I> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.take().into_iter().flatten())
     }
 }
 
@@ -222,7 +280,7 @@ fn write_element(w: &mut XmlWriter, name: &str, value: &Node) -> std::io::Result
             for field in fields {
                 match field {
                     ("url", Node::Str(url)) if is_extension => {
-                        start.push_attribute(("url", url.as_str()));
+                        start.push_attribute(("url", url.as_ref()));
                     }
                     other => children.push(other),
                 }

@@ -3,11 +3,12 @@
 //! offset in force (`+00:00` GMT, `+01:00` BST), to the second.
 
 use std::collections::BTreeMap;
+use std::hash::{Hash, Hasher};
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use chrono_tz::Europe::London;
 
-use super::node::{Node, Obj};
+use super::node::{Node, Obj, Streamed};
 use super::store::PracticeEndpoint;
 use super::*;
 use crate::availability::codes::{
@@ -25,33 +26,38 @@ pub fn uk_time(t: DateTime<Utc>) -> String {
         .to_rfc3339_opts(SecondsFormat::Secs, false)
 }
 
-/// FNV-1a over everything written to it.
-struct Fnv1a(u64);
-
-impl std::io::Write for Fnv1a {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        for b in buf {
-            self.0 = (self.0 ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
+/// A version id that changes whenever the resource's content does: FNV-1a (stable across runs,
+/// unlike the std hasher) of the data the resource is written from, and of bookable's version,
+/// whose releases may write it differently. bookable keeps no version history of its own for
+/// these resources; hashing the data rather than the written JSON saves serialising it twice.
+fn version_id(source: &impl Hash) -> String {
+    struct Fnv1a(u64);
+    impl Hasher for Fnv1a {
+        fn write(&mut self, bytes: &[u8]) {
+            for b in bytes {
+                self.0 = (self.0 ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
+            }
         }
-        Ok(buf.len())
-    }
 
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
+        fn finish(&self) -> u64 {
+            self.0
+        }
     }
-}
-
-/// A version id that changes whenever the resource's content does (FNV-1a of its JSON, hashed
-/// as it is written), since bookable keeps no version history of its own for these resources.
-fn version_id(body: &Obj) -> String {
     let mut hash = Fnv1a(0xcbf2_9ce4_8422_2325);
-    body.write_json(&mut hash);
-    format!("{:016x}", hash.0)
+    (env!("CARGO_PKG_VERSION"), source).hash(&mut hash);
+    format!("{:016x}", hash.finish())
 }
 
-/// A resource with its id and `meta` (versionId, profile) before the fields of `body`.
-fn profiled(kind: &'static str, id: String, profile: &'static str, body: Obj) -> Node {
-    profiled_with(kind, id, profile, body, Obj::new())
+/// A resource with its id and `meta` (versionId of `source`, profile) before the fields of
+/// `body`, which `source` must determine.
+fn profiled(
+    kind: &'static str,
+    id: String,
+    profile: &'static str,
+    source: &impl Hash,
+    body: Obj,
+) -> Node {
+    profiled_with(kind, id, profile, source, body, Obj::new())
 }
 
 /// As [`profiled`], with `per_request` fields last that don't count towards the version (they
@@ -60,11 +66,12 @@ fn profiled_with(
     kind: &'static str,
     id: String,
     profile: &'static str,
+    source: &impl Hash,
     body: Obj,
     per_request: Obj,
 ) -> Node {
     let meta = Obj::new()
-        .put("versionId", version_id(&body))
+        .put("versionId", version_id(source))
         .put("profile", vec![profile]);
     let mut fields = Obj::new().put("id", id).put("meta", meta).into_fields();
     fields.extend(body.into_fields());
@@ -77,7 +84,7 @@ fn reference(kind: &str, id: impl std::fmt::Display) -> Obj {
 }
 
 fn text(value: &str) -> Obj {
-    Obj::new().put("text", value)
+    Obj::new().put("text", value.to_owned())
 }
 
 pub fn slot(s: &FreeSlot) -> Node {
@@ -95,7 +102,7 @@ pub fn slot(s: &FreeSlot) -> Node {
         .put("status", "free")
         .put("start", uk_time(s.start))
         .put("end", uk_time(s.end));
-    profiled("Slot", s.id.to_string(), SLOT_PROFILE, body)
+    profiled("Slot", s.id.to_string(), SLOT_PROFILE, s, body)
 }
 
 /// A Schedule, with the period its returned slots cover as its planning horizon.
@@ -103,7 +110,7 @@ pub fn schedule(s: &ScheduleSummary, horizon: (DateTime<Utc>, DateTime<Utc>)) ->
     let role = PractitionerRole::parse(&s.practitioner_role).ok();
     let coding = Obj::new()
         .put("system", SDS_JOB_ROLE_SYSTEM)
-        .put("code", s.practitioner_role.as_str())
+        .put("code", &s.practitioner_role)
         .opt("display", role.map(|r| r.display()));
     let role_extension = Obj::new().put("url", PRACTITIONER_ROLE_EXTENSION).put(
         "valueCodeableConcept",
@@ -127,6 +134,7 @@ pub fn schedule(s: &ScheduleSummary, horizon: (DateTime<Utc>, DateTime<Utc>)) ->
         "Schedule",
         s.id.to_string(),
         SCHEDULE_PROFILE,
+        s,
         body,
         horizon,
     )
@@ -139,26 +147,35 @@ pub fn practitioner(p: &PractitionerSummary) -> Node {
     ]
     .into_iter()
     .filter_map(|(system, value)| {
-        value
-            .as_deref()
-            .map(|v| Obj::new().put("system", system).put("value", v).into())
+        value.as_deref().map(|v| {
+            Obj::new()
+                .put("system", system)
+                .put("value", v.to_owned())
+                .into()
+        })
     })
     .collect();
     let name = Obj::new()
-        .put("family", p.family_name.as_str())
+        .put("family", &p.family_name)
         .put("given", p.given_name.iter().collect::<Vec<_>>())
         .put("prefix", p.prefix.iter().collect::<Vec<_>>());
     let body = Obj::new()
         .put("identifier", identifiers)
         .put("name", vec![Node::from(name)])
-        .opt("gender", p.gender.as_deref());
-    profiled("Practitioner", p.id.to_string(), PRACTITIONER_PROFILE, body)
+        .opt("gender", p.gender.as_ref());
+    profiled(
+        "Practitioner",
+        p.id.to_string(),
+        PRACTITIONER_PROFILE,
+        p,
+        body,
+    )
 }
 
 pub fn location(l: &LocationSummary, organization: PracticeId) -> Node {
     let address = Obj::new()
         .put("line", l.address_lines.iter().collect::<Vec<_>>())
-        .opt("postalCode", l.postcode.as_deref());
+        .opt("postalCode", l.postcode.as_ref());
     let telecom: Vec<Node> = l
         .phone
         .iter()
@@ -171,24 +188,36 @@ pub fn location(l: &LocationSummary, organization: PracticeId) -> Node {
         })
         .collect();
     let body = Obj::new()
-        .put("name", l.name.as_str())
+        .put("name", &l.name)
         .put("telecom", telecom)
         .put("address", address)
         .put(
             "managingOrganization",
             reference("Organization", organization),
         );
-    profiled("Location", l.id.to_string(), LOCATION_PROFILE, body)
+    profiled(
+        "Location",
+        l.id.to_string(),
+        LOCATION_PROFILE,
+        &(l, organization),
+        body,
+    )
 }
 
 pub fn organization(p: &PracticeEndpoint) -> Node {
     let identifier = Obj::new()
         .put("system", ODS_CODE_SYSTEM)
-        .put("value", p.ods_code.as_str());
+        .put("value", &p.ods_code);
     let body = Obj::new()
         .put("identifier", vec![Node::from(identifier)])
-        .put("name", p.name.as_str());
-    profiled("Organization", p.id.to_string(), ORGANIZATION_PROFILE, body)
+        .put("name", &p.name);
+    profiled(
+        "Organization",
+        p.id.to_string(),
+        ORGANIZATION_PROFILE,
+        &(&p.ods_code, &p.name),
+        body,
+    )
 }
 
 /// What a slot search returns besides the slots.
@@ -200,13 +229,14 @@ pub struct Includes {
 
 /// The searchset Bundle for a search result: the slots (`match`), then each schedule,
 /// practitioner and location they refer to once (`include`), then the practice's Organization
-/// whenever there is a slot. `base` is the practice's service root URL, for `fullUrl`.
-pub fn search_bundle(
-    result: &SlotSearchResult,
-    practice: &PracticeEndpoint,
+/// whenever there is a slot. `base` is the practice's service root URL, for `fullUrl`. Each
+/// entry is made as it is written.
+pub fn search_bundle<'a>(
+    result: &'a SlotSearchResult,
+    practice: &'a PracticeEndpoint,
     includes: Includes,
-    base: &str,
-) -> Node {
+    base: &'a str,
+) -> Streamed<impl Iterator<Item = Node> + 'a> {
     let mut horizons: BTreeMap<ScheduleId, (DateTime<Utc>, DateTime<Utc>)> = BTreeMap::new();
     for s in &result.slots {
         horizons
@@ -217,62 +247,73 @@ pub fn search_bundle(
             })
             .or_insert((s.start, s.end));
     }
-    let mut entries = Vec::new();
-    let mut entry = |kind: &str, id: String, resource: Node, mode: &'static str| {
-        entries.push(Node::from(
+    let entry = move |kind: &str, id: String, resource: Node, mode: &'static str| {
+        Node::from(
             Obj::new()
                 .put("fullUrl", format!("{base}/{kind}/{id}"))
                 .put("resource", resource)
                 .put("search", Obj::new().put("mode", mode)),
-        ));
+        )
     };
-    for s in &result.slots {
-        entry("Slot", s.id.to_string(), slot(s), "match");
-    }
-    for s in &result.schedules {
-        if let Some(horizon) = horizons.get(&s.id) {
-            entry(
-                "Schedule",
-                s.id.to_string(),
-                schedule(s, *horizon),
-                "include",
-            );
-        }
-    }
-    if includes.practitioners {
-        for p in &result.practitioners {
-            entry("Practitioner", p.id.to_string(), practitioner(p), "include");
-        }
-    }
-    if includes.locations {
-        for l in &result.locations {
+    let slots = result
+        .slots
+        .iter()
+        .map(move |s| entry("Slot", s.id.to_string(), slot(s), "match"));
+    let schedules = result.schedules.iter().filter_map(move |s| {
+        let horizon = horizons.get(&s.id)?;
+        Some(entry(
+            "Schedule",
+            s.id.to_string(),
+            schedule(s, *horizon),
+            "include",
+        ))
+    });
+    let practitioners = result
+        .practitioners
+        .iter()
+        .filter(move |_| includes.practitioners)
+        .map(move |p| entry("Practitioner", p.id.to_string(), practitioner(p), "include"));
+    let locations = result
+        .locations
+        .iter()
+        .filter(move |_| includes.locations)
+        .map(move |l| {
             entry(
                 "Location",
                 l.id.to_string(),
                 location(l, practice.id),
                 "include",
-            );
-        }
-    }
-    if !result.slots.is_empty() {
+            )
+        });
+    let organization = (!result.slots.is_empty()).then(move || {
         entry(
             "Organization",
             practice.id.to_string(),
             organization(practice),
             "include",
-        );
+        )
+    });
+    Streamed {
+        kind: "Bundle",
+        fields: Obj::new().put("type", "searchset").into_fields(),
+        array: "entry",
+        items: slots
+            .chain(schedules)
+            .chain(practitioners)
+            .chain(locations)
+            .chain(organization),
     }
-    Obj::new()
-        .put("type", "searchset")
-        .put("entry", entries)
-        .resource("Bundle")
 }
+
+/// About how many bytes a search Bundle takes per slot (a slot entry, and its share of the
+/// includes), to size the response buffer once.
+pub const SEARCH_BYTES_PER_SLOT: usize = 700;
 
 /// The CapabilityStatement of a practice's endpoint: GP Connect 1.2.7, the Slot search with its
 /// parameters and includes, and the reads of the resources it refers to.
 pub fn capability_statement() -> Node {
-    let interaction = |code: &str| Node::from(Obj::new().put("code", code));
-    let search_param = |name: &str, kind: &str, doc: &str| {
+    let interaction = |code: &'static str| Node::from(Obj::new().put("code", code));
+    let search_param = |name: &'static str, kind: &'static str, doc: &'static str| {
         Node::from(
             Obj::new()
                 .put("name", name)
@@ -280,7 +321,7 @@ pub fn capability_statement() -> Node {
                 .put("documentation", doc),
         )
     };
-    let read = |kind: &str, profile: &str| {
+    let read = |kind: &'static str, profile: &'static str| {
         Node::from(
             Obj::new()
                 .put("type", kind)
