@@ -1,17 +1,19 @@
 #!/usr/bin/env bash
 # Load test of GP Connect "Search for free slots" (GET [base]/Slot) against the release build,
-# on loopback only, with oha (cargo install oha --locked).
+# on loopback only, with wrk (apt-get install wrk): a C client light enough to leave the 2 cores
+# to the server and PostgreSQL.
 #
 # It starts a private PostgreSQL in a temporary folder (Unix socket only), generates the
 # foundation benchmark's synthetic data set (`bookable synthetic`: 200 practices x 26 weeks from
 # Monday 2 March 2026, about 6 million slots), registers the practices' ASID, serves the release
-# build on 127.0.0.1, then runs oha for each search below and prints oha's summary, the
-# server's peak memory (VmHWM) and CPU count. Everything it started is stopped on exit.
+# build on 127.0.0.1, then runs wrk for each search below and prints its summary, the
+# server's peak memory (VmHWM), the CPU time per request of the server and of PostgreSQL,
+# and the CPU count. Everything it started is stopped on exit.
 #
 #   benches/slot_search_load.sh                      # the full data set
 #   PRACTICES=20 WEEKS=4 DURATION=10s benches/slot_search_load.sh   # a quick run
 #
-# Settings (environment): PRACTICES, WEEKS, DURATION (oha -z), CONNECTIONS (oha -c, one run per
+# Settings (environment): PRACTICES, WEEKS, DURATION (wrk -d), CONNECTIONS (wrk -c, one run per
 # value in the list), PORT (a free one),
 # RUST_LOG for the server (default warn: per-request info lines are a cost of their own).
 set -euo pipefail
@@ -25,7 +27,7 @@ PORT=${PORT:-$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.
 export RUST_LOG=${RUST_LOG:-warn}
 ASID=200000000359
 
-command -v oha >/dev/null || { echo "oha is needed: cargo install oha --locked" >&2; exit 1; }
+command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk" >&2; exit 1; }
 command -v psql >/dev/null || { echo "psql is needed: apt-get install postgresql" >&2; exit 1; }
 bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
 [ -x "$bin/initdb" ] || bin=$(dirname "$(command -v initdb)")
@@ -69,12 +71,22 @@ for _ in $(seq 100); do
 done
 kill -0 "$server_pid" 2>/dev/null || { echo "the server did not start:" >&2; cat "$work/bookable.log" >&2; exit 1; }
 
+# CPU time (user + system, in clock ticks of 10 ms) of a process, and of the server's backends.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+pg_ticks() {
+  local total=0 pid
+  for pid in $(pgrep -u "$(stat -c %U "$work/data")" -f "postgres: bookable bookable"); do
+    total=$((total + $(cpu_ticks "$pid")))
+  done
+  echo "$total"
+}
+
 b64url() { base64 -w0 | tr '+/' '-_' | tr -d '='; }
 iat=$(date +%s)
 claims=$(cat <<JSON
 {"iss":"https://consumer.example/","sub":"10019","aud":"http://127.0.0.1:$PORT/fhir","exp":$((iat + 300)),"iat":$iat,
  "reason_for_request":"directcare","requested_scope":"organization/*.read",
- "requesting_device":{"resourceType":"Device","identifier":[{"system":"https://consumer.example/device","value":"load"}],"model":"oha","version":"1"},
+ "requesting_device":{"resourceType":"Device","identifier":[{"system":"https://consumer.example/device","value":"load"}],"model":"wrk","version":"1"},
  "requesting_organization":{"resourceType":"Organization","identifier":[{"system":"https://fhir.nhs.uk/Id/ods-organization-code","value":"Y03032"}],"name":"Load test"},
  "requesting_practitioner":{"resourceType":"Practitioner","id":"10019","identifier":[{"system":"https://fhir.nhs.uk/Id/sds-user-id","value":"UNK"}],"name":[{"family":"Load"}]}}
 JSON
@@ -94,16 +106,24 @@ run() {
     -H "Authorization: Bearer $jwt" "$url")
   [ "$code" = 200 ] || { echo "$name: HTTP $code: $(head -c 500 "$work/body")" >&2; exit 1; }
   echo "== $name: $(grep -o '"resourceType":"Slot"' "$work/body" | wc -l) slots, $(wc -c <"$work/body") bytes per response"
+  local H=(-H "Ssp-TraceID: 5a6e2a1c-0d7b-4f0e-9d43-2b8a3f1e6c70" -H "Ssp-From: 918999198738" -H "Ssp-To: $ASID"
+    -H "Ssp-InteractionID: urn:nhs:names:services:gpconnect:fhir:rest:search:slot-1" -H "Authorization: Bearer $jwt")
   for c in $CONNECTIONS; do
-  echo "oha -z $DURATION -c $c --no-tui -H 'Ssp-TraceID: …' -H 'Ssp-From: …' -H 'Ssp-To: $ASID' -H 'Ssp-InteractionID: …slot-1' -H 'Authorization: Bearer …' '$url'"
-  oha -z "$DURATION" -c "$c" --no-tui \
-    -H "Ssp-TraceID: 5a6e2a1c-0d7b-4f0e-9d43-2b8a3f1e6c70" -H "Ssp-From: 918999198738" -H "Ssp-To: $ASID" \
-    -H "Ssp-InteractionID: urn:nhs:names:services:gpconnect:fhir:rest:search:slot-1" \
-    -H "Authorization: Bearer $jwt" "$url" | grep -E "Success rate|Requests/sec|Slowest|Fastest|Average|50.00%|90.00%|99.00%|^ *\[[0-9]{3}\] [0-9]+ responses" | sed 's/^ */  /'
+    echo "wrk -t1 -c$c -d$DURATION --latency -H 'Ssp-TraceID: …' -H 'Ssp-From: …' -H 'Ssp-To: $ASID' -H 'Ssp-InteractionID: …slot-1' -H 'Authorization: Bearer …' '$url'"
+    local server0 pg0 out n
+    server0=$(cpu_ticks "$server_pid"); pg0=$(pg_ticks)
+    out=$(wrk -t1 -c"$c" -d"$DURATION" --latency "${H[@]}" "$url")
+    n=$(awk '/requests in/ {print $1}' <<<"$out")
+    echo "$out" | grep -E "Requests/sec|Non-2xx|Socket errors|^ +(50|75|90|99)%|requests in" | sed 's/^ */  /'
+    echo "  CPU per request: server $(( ($(cpu_ticks "$server_pid") - server0) * 10000 / n )) µs, PostgreSQL $(( ($(pg_ticks) - pg0) * 10000 / n )) µs"
   done
 }
 
 # The JWT is valid for 300 s from its iat: keep the runs inside that (4 x DURATION here).
+# A short warm-up first, so every pooled connection has prepared the search.
+wrk -t1 -c10 -d3s -H "Ssp-TraceID: 5a6e2a1c-0d7b-4f0e-9d43-2b8a3f1e6c70" -H "Ssp-From: 918999198738" -H "Ssp-To: $ASID" \
+  -H "Ssp-InteractionID: urn:nhs:names:services:gpconnect:fhir:rest:search:slot-1" -H "Authorization: Bearer $jwt" \
+  "$base?start=ge2026-03-17&end=le2026-03-17&status=free&$includes&$filters" >/dev/null
 run "one day (Tuesday 17 March 2026)" "$base?start=ge2026-03-17&end=le2026-03-17&status=free&$includes&$filters"
 run "14 days across the spring clock change (16-29 March 2026)" "$base?start=ge2026-03-16&end=le2026-03-29&status=free&$includes&$filters"
 
