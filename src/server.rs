@@ -17,6 +17,8 @@ pub struct AppState {
     pub admin: crate::admin::AdminSettings,
     /// The practice systems' JSON API token (switched off without one).
     pub api: crate::api::ApiSettings,
+    /// Where every GP Connect request is recorded.
+    pub gpconnect_audit: crate::fhir::audit::AuditTrail,
 }
 
 impl AppState {
@@ -24,6 +26,7 @@ impl AppState {
         AppState {
             admin: crate::admin::AdminSettings::default(),
             api: crate::api::ApiSettings::default(),
+            gpconnect_audit: crate::fhir::audit::AuditTrail::start(pool.clone()),
             pool,
         }
     }

@@ -112,6 +112,23 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    gpconnect_audit (id) {
+        id -> Int8,
+        at -> Timestamptz,
+        practice_ods -> Text,
+        method -> Text,
+        path_query -> Text,
+        ssp_trace_id -> Nullable<Text>,
+        ssp_from -> Nullable<Text>,
+        ssp_to -> Nullable<Text>,
+        interaction -> Nullable<Text>,
+        status -> Int2,
+        error_code -> Nullable<Text>,
+        jwt_claims -> Nullable<Jsonb>,
+    }
+}
+
 diesel::joinable!(locations -> practices (practice_id));
 diesel::joinable!(practitioners -> practices (practice_id));
 diesel::joinable!(schedules -> practices (practice_id));

@@ -149,11 +149,14 @@ impl FhirError {
             "GP Connect request refused"
         );
         let body = self.operation_outcome();
-        HttpResponse::build(self.status())
+        let mut res = HttpResponse::build(self.status())
             .content_type(format.content_type())
             .body(match format {
                 Format::Json => body.to_json(),
                 Format::Xml => body.to_xml(),
-            })
+            });
+        res.extensions_mut()
+            .insert(super::audit::ErrorCode(self.code.code()));
+        res
     }
 }

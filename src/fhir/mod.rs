@@ -25,6 +25,7 @@
 //! keeps), and the error coding system is the one the specification and its provider test suite
 //! use, `https://fhir.nhs.uk/STU3/ValueSet/Spine-ErrorOrWarningCode-1`.
 
+pub mod audit;
 pub mod error;
 pub mod format;
 mod handlers;
@@ -37,10 +38,12 @@ pub mod tls;
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::header::{CACHE_CONTROL, HeaderValue};
+use actix_web::http::header::{AUTHORIZATION, CACHE_CONTROL, HeaderValue};
 use actix_web::middleware::{Compress, Next, from_fn};
 use actix_web::web;
 use tracing::Instrument;
+
+use crate::server::AppState;
 
 pub const GP_CONNECT_VERSION: &str = "1.2.7";
 pub const FHIR_VERSION: &str = "3.0.1";
@@ -82,10 +85,46 @@ async fn gpconnect_layer(
         ssp_trace_id = %header("Ssp-TraceID"),
         ssp_interaction = %header("Ssp-InteractionID"),
     );
+    let optional = |name: &str| {
+        req.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.chars().take(200).collect::<String>())
+    };
+    let mut entry = audit::Entry {
+        at: chrono::Utc::now(),
+        practice_ods: req.match_info().get("ods").unwrap_or_default().to_owned(),
+        method: req.method().to_string(),
+        path_query: req.uri().to_string(),
+        ssp_trace_id: optional("Ssp-TraceID"),
+        ssp_from: optional("Ssp-From"),
+        ssp_to: optional("Ssp-To"),
+        interaction: optional("Ssp-InteractionID"),
+        status: 0,
+        error_code: None,
+        jwt_claims: audit::jwt_claims(
+            req.headers()
+                .get(AUTHORIZATION)
+                .and_then(|v| v.to_str().ok()),
+        ),
+    };
+    let trail = req
+        .app_data::<web::Data<AppState>>()
+        .map(|state| state.gpconnect_audit.clone());
     // Handlers and their extractors turn errors into responses, which pass through here.
     let mut res = next.call(req).instrument(span).await?.map_into_boxed_body();
     res.headers_mut()
         .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    entry.status = res.status().as_u16() as i16;
+    entry.error_code = res
+        .response()
+        .extensions()
+        .get::<audit::ErrorCode>()
+        .map(|c| c.0);
+    match trail {
+        Some(trail) => trail.record(entry),
+        None => tracing::error!(?entry, "no GP Connect audit trail configured"),
+    }
     Ok(res)
 }
 

@@ -7,6 +7,7 @@ mod api;
 mod demo;
 mod e2e_admin;
 mod fhir;
+mod fhir_audit;
 mod fhir_reads;
 mod fhir_security;
 mod fhir_tls;

@@ -1,0 +1,100 @@
+//! The GP Connect audit trail: one `gpconnect_audit` row per request, refused ones included,
+//! with the SSP headers, the JWT's claims (who asked, for which organisation, from which device),
+//! the status and the Spine error code.
+//!
+//! Rows are written by a thread of their own, in batches of whatever has queued since its last
+//! insert, so a search pays for a channel send rather than a round trip and a commit. The channel
+//! is bounded: when the writer falls behind, requests wait for it rather than go unaudited.
+
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+
+use base64::Engine;
+use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use serde_json::Value;
+
+use crate::db::DbPool;
+use crate::db::schema::gpconnect_audit;
+
+/// The Spine error code of a refused request, left on its response for the audit row.
+#[derive(Debug, Clone, Copy)]
+pub struct ErrorCode(pub &'static str);
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = gpconnect_audit)]
+pub struct Entry {
+    pub at: DateTime<Utc>,
+    pub practice_ods: String,
+    pub method: String,
+    pub path_query: String,
+    pub ssp_trace_id: Option<String>,
+    pub ssp_from: Option<String>,
+    pub ssp_to: Option<String>,
+    pub interaction: Option<String>,
+    pub status: i16,
+    pub error_code: Option<&'static str>,
+    pub jwt_claims: Option<Value>,
+}
+
+/// The claims of a bearer token, when its middle part is base64url JSON (whatever else is
+/// wrong with it: the audit keeps what a refused request sent too).
+pub fn jwt_claims(authorization: Option<&str>) -> Option<Value> {
+    const BASE64URL: GeneralPurpose = GeneralPurpose::new(
+        &base64::alphabet::URL_SAFE,
+        GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+    );
+    let payload = authorization?
+        .strip_prefix("Bearer ")?
+        .trim()
+        .split('.')
+        .nth(1)?;
+    serde_json::from_slice(&BASE64URL.decode(payload).ok()?).ok()
+}
+
+/// Where handlers send audit rows; cloning shares the one writer.
+#[derive(Clone)]
+pub struct AuditTrail(SyncSender<Entry>);
+
+/// Rows a request may queue ahead of the writer before it waits.
+const QUEUE: usize = 4096;
+/// Rows per INSERT (PostgreSQL allows 65,535 parameters; 11 per row).
+const BATCH: usize = 1000;
+
+impl AuditTrail {
+    /// Starts the writer thread; it ends when the last `AuditTrail` is dropped, after writing
+    /// what was queued.
+    pub fn start(pool: DbPool) -> Self {
+        let (sender, receiver) = sync_channel(QUEUE);
+        std::thread::Builder::new()
+            .name("gpconnect-audit".into())
+            .spawn(move || write_batches(&pool, &receiver))
+            .expect("start the GP Connect audit writer");
+        AuditTrail(sender)
+    }
+
+    pub fn record(&self, entry: Entry) {
+        if let Err(e) = self.0.send(entry) {
+            tracing::error!(entry = ?e.0, "the GP Connect audit writer has stopped");
+        }
+    }
+}
+
+fn write_batches(pool: &DbPool, receiver: &Receiver<Entry>) {
+    while let Ok(first) = receiver.recv() {
+        let mut batch = vec![first];
+        batch.extend(receiver.try_iter().take(BATCH - 1));
+        let written = pool.get().map_err(|e| e.to_string()).and_then(|mut conn| {
+            diesel::insert_into(gpconnect_audit::table)
+                .values(&batch)
+                .execute(&mut conn)
+                .map_err(|e| e.to_string())
+        });
+        if let Err(error) = written {
+            // The rows are not lost to the operator: they go to the log instead.
+            for entry in &batch {
+                tracing::error!(%error, ?entry, "GP Connect audit row not written");
+            }
+        }
+    }
+}
