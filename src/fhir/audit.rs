@@ -9,11 +9,11 @@
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
 use base64::Engine;
-use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use serde_json::Value;
 
+use super::security::BASE64URL;
 use crate::db::DbPool;
 use crate::db::schema::gpconnect_audit;
 
@@ -40,10 +40,6 @@ pub struct Entry {
 /// The claims of a bearer token, when its middle part is base64url JSON (whatever else is
 /// wrong with it: the audit keeps what a refused request sent too).
 pub fn jwt_claims(authorization: Option<&str>) -> Option<Value> {
-    const BASE64URL: GeneralPurpose = GeneralPurpose::new(
-        &base64::alphabet::URL_SAFE,
-        GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
-    );
     let payload = authorization?
         .strip_prefix("Bearer ")?
         .trim()

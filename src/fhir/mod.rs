@@ -68,29 +68,24 @@ pub const SDS_ROLE_PROFILE_ID_SYSTEM: &str = "https://fhir.nhs.uk/Id/sds-role-pr
 /// The path of a practice's service root URL; `{ods}` is the practice's ODS code.
 pub const BASE_PATH: &str = "/fhir/{ods}/STU3/1/gpconnect";
 
-/// `Cache-Control: no-store` on every response, and the `Ssp-TraceID` span around the handler.
+/// `Cache-Control: no-store` on every response, the `Ssp-TraceID` span around the handler, and
+/// the request's row in the audit trail.
 async fn gpconnect_layer(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    let header = |name: &str| {
-        req.headers()
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(|v| v.chars().take(100).collect::<String>())
-            .unwrap_or_default()
-    };
-    let span = tracing::info_span!(
-        "gpconnect",
-        ssp_trace_id = %header("Ssp-TraceID"),
-        ssp_interaction = %header("Ssp-InteractionID"),
-    );
+    // Headers as sent, cut short: they come from outside.
     let optional = |name: &str| {
         req.headers()
             .get(name)
             .and_then(|v| v.to_str().ok())
             .map(|v| v.chars().take(200).collect::<String>())
     };
+    let span = tracing::info_span!(
+        "gpconnect",
+        ssp_trace_id = %optional("Ssp-TraceID").unwrap_or_default(),
+        ssp_interaction = %optional("Ssp-InteractionID").unwrap_or_default(),
+    );
     let mut entry = audit::Entry {
         at: chrono::Utc::now(),
         practice_ods: req.match_info().get("ods").unwrap_or_default().to_owned(),

@@ -142,7 +142,8 @@ pub const JWT_LIFETIME_SECONDS: i64 = 300;
 /// How far in the future an `iat` may be (clock skew between consumer and provider).
 pub const JWT_CLOCK_SKEW_SECONDS: i64 = 300;
 
-const BASE64URL: GeneralPurpose = GeneralPurpose::new(
+/// base64url, with or without padding (JWT parts are sent without).
+pub(super) const BASE64URL: GeneralPurpose = GeneralPurpose::new(
     &base64::alphabet::URL_SAFE,
     GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
 );
