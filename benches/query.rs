@@ -7,12 +7,13 @@
 use bookable::availability::codes::OdsCode;
 use bookable::availability::query::{self, Consumer, SearchWindow};
 use bookable::db::ids::PracticeId;
-use bookable::db::pg_local::LocalPostgres;
-use bookable::{db, synthetic};
+use bookable::synthetic;
 use chrono::{DateTime, NaiveDate, Utc};
 use criterion::{Criterion, criterion_group, criterion_main};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Nullable, Text, Timestamptz};
+
+mod support;
 
 const RAW_SQL: &str = "
 SELECT sl.id, sl.start_at, sl.end_at, sc.id AS schedule_id, sl.slot_type,
@@ -102,25 +103,12 @@ fn use_groups_limits_and_windows(conn: &mut PgConnection) {
 }
 
 fn slot_search(c: &mut Criterion) {
-    let full = std::env::args().any(|a| a == "--bench");
-    let (practices, weeks) = if full { (200, 26) } else { (2, 3) };
-    let pg = LocalPostgres::start().unwrap();
-    diesel::sql_query("CREATE DATABASE bench")
-        .execute(&mut PgConnection::establish(&pg.url("postgres")).unwrap())
-        .unwrap();
-    let mut conn = PgConnection::establish(&pg.url("bench")).unwrap();
-    db::migrate(&mut conn).unwrap();
-    let first_monday = query::local_midnight(NaiveDate::from_ymd_opt(2026, 3, 2).unwrap());
-    let started = std::time::Instant::now();
-    synthetic::generate(&mut conn, practices, weeks, first_monday).unwrap();
-    let slots: i64 = bookable::db::schema::slots::table
-        .count()
-        .get_result(&mut conn)
-        .unwrap();
-    eprintln!(
-        "generated {slots} slots for {practices} practices × {weeks} weeks in {:.1?}",
-        started.elapsed()
-    );
+    let support::SyntheticSet {
+        pg,
+        mut conn,
+        practices,
+        ..
+    } = support::synthetic_set();
 
     let ods = OdsCode::parse(&synthetic::practice_ods(practices / 2 + 1)).unwrap();
     let practice = bookable::practice::by_ods(&mut conn, &ods)

@@ -10,34 +10,24 @@ use bookable::availability::manage::{self, SlotBookability, SlotSelection};
 use bookable::availability::query;
 use bookable::availability::rules::Bookability;
 use bookable::db::ids::{PracticeId, ScheduleId};
-use bookable::db::pg_local::LocalPostgres;
 use bookable::reports::capacity::{self, Period};
 use bookable::reports::export::Report;
-use bookable::{db, synthetic};
-use chrono::{Days, NaiveDate, NaiveTime};
+use bookable::synthetic;
+use chrono::{Days, NaiveTime};
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use diesel::prelude::*;
 
+mod support;
+
 fn reports(c: &mut Criterion) {
-    let full = std::env::args().any(|a| a == "--bench");
-    let (practices, weeks) = if full { (200, 26) } else { (2, 3) };
-    let pg = LocalPostgres::start().unwrap();
-    diesel::sql_query("CREATE DATABASE bench")
-        .execute(&mut PgConnection::establish(&pg.url("postgres")).unwrap())
-        .unwrap();
-    let mut conn = PgConnection::establish(&pg.url("bench")).unwrap();
-    db::migrate(&mut conn).unwrap();
-    let first = NaiveDate::from_ymd_opt(2026, 3, 2).unwrap();
-    let started = std::time::Instant::now();
-    synthetic::generate(&mut conn, practices, weeks, query::local_midnight(first)).unwrap();
-    let slots: i64 = bookable::db::schema::slots::table
-        .count()
-        .get_result(&mut conn)
-        .unwrap();
-    eprintln!(
-        "generated {slots} slots for {practices} practices × {weeks} weeks in {:.1?}",
-        started.elapsed()
-    );
+    let support::SyntheticSet {
+        pg,
+        mut conn,
+        practices,
+        weeks,
+        first_monday: first,
+        slots,
+    } = support::synthetic_set();
 
     let period = Period::new(first, first + Days::new(weeks as u64 * 7 - 1)).unwrap();
     // Half-way through the period, so "in the past" has work to do.
