@@ -12,5 +12,6 @@ pub mod practice;
 pub mod reports;
 pub mod server;
 pub mod staff;
+pub mod state;
 pub mod synthetic;
 pub mod users;

@@ -1,4 +1,5 @@
-//! The HTTP server: shared state, routes and middleware. Each area adds its routes here.
+//! The composition root: every area's routes and middleware, and the server that runs them.
+//! Nothing imports this module but `main` and the tests.
 
 use std::net::TcpListener;
 
@@ -6,44 +7,18 @@ use actix_web::dev::Server;
 use actix_web::{App, HttpResponse, HttpServer, get, web};
 use diesel::RunQueryDsl;
 
-use crate::db::DbPool;
-
-/// What every handler can reach. Each area keeps its own settings in a field of its own, with
-/// defaults fit for tests and the demo, so `AppState::new(pool)` is always a working server.
-#[derive(Clone)]
-pub struct AppState {
-    pub pool: DbPool,
-    /// The admin UI's session, cookie and sign-in settings.
-    pub admin: crate::admin::AdminSettings,
-    /// The practice systems' JSON API token (switched off without one).
-    pub api: crate::api::ApiSettings,
-    /// Where every GP Connect request is recorded.
-    pub gpconnect_audit: crate::fhir::audit::AuditTrail,
-}
-
-impl AppState {
-    pub fn new(pool: DbPool) -> Self {
-        AppState {
-            admin: crate::admin::AdminSettings::default(),
-            api: crate::api::ApiSettings::default(),
-            gpconnect_audit: crate::fhir::audit::AuditTrail::start(pool.clone()),
-            pool,
-        }
-    }
-}
+use crate::fhir::audit::AuditTrail;
+use crate::state::AppState;
 
 /// Liveness and database reachability, for load balancers and the demo's own check.
 #[get("/health")]
 async fn health(state: web::Data<AppState>) -> HttpResponse {
-    let pool = state.pool.clone();
-    let db_ok = web::block(move || {
-        let mut conn = pool.get().ok()?;
-        diesel::sql_query("SELECT 1").execute(&mut conn).ok()
+    let db_ok = crate::db::run(&state.pool, |conn| {
+        diesel::sql_query("SELECT 1").execute(conn)?;
+        Ok::<_, anyhow::Error>(())
     })
     .await
-    .ok()
-    .flatten()
-    .is_some();
+    .is_ok();
     let body =
         serde_json::json!({ "status": if db_ok { "ok" } else { "degraded" }, "database": db_ok });
     if db_ok {
@@ -84,11 +59,13 @@ fn serve(
     // heap of its own (memory, BENCHMARKS.md).
     let workers = std::thread::available_parallelism().map_or(1, usize::from);
     let blocking_threads = (state.pool.max_size() as usize).div_ceil(workers).max(1);
+    let audit = web::Data::new(AuditTrail::start(state.pool.clone()));
     let data = web::Data::new(state);
     let server = HttpServer::new(move || {
         App::new()
             .wrap(tracing_actix_web::TracingLogger::default())
             .app_data(data.clone())
+            .app_data(audit.clone())
             .configure(|cfg| configure(cfg, &data))
             .service(actix_files::Files::new(
                 "/static",

@@ -18,7 +18,7 @@ use crate::availability::codes::OdsCode;
 use crate::db::ids::{PracticeId, UserId};
 use crate::db::schema::{practices, user_practices, users as user_table};
 use crate::practice::Practice;
-use crate::server::AppState;
+use crate::state::AppState;
 use crate::users::{self, Role};
 
 const USER_KEY: &str = "uid";
@@ -26,18 +26,13 @@ const USER_KEY: &str = "uid";
 const SIGNED_IN_AT_KEY: &str = "at";
 const FLASH_KEY: &str = "flash";
 
-/// Runs database work off the async threads.
+/// Runs database work off the async threads (`db::run` with the admin UI's errors).
 pub async fn run<T, F>(state: &AppState, f: F) -> Result<T, AdminError>
 where
     T: Send + 'static,
     F: FnOnce(&mut PgConnection) -> Result<T, AdminError> + Send + 'static,
 {
-    let pool = state.pool.clone();
-    web::block(move || {
-        let mut conn = pool.get()?;
-        f(&mut conn)
-    })
-    .await?
+    crate::db::run(&state.pool, f).await
 }
 
 /// The signed-in user. Extracting it from a request without a live session redirects to the
@@ -250,10 +245,7 @@ pub async fn login(
         .peer_addr()
         .map(|a| a.ip().to_string())
         .unwrap_or_default();
-    let limiters = &state.admin.limiters;
-    let account_ok = limiters.account.check_key(&username).is_ok();
-    let address_ok = limiters.address.check_key(&address).is_ok();
-    if !(account_ok && address_ok) {
+    if !state.admin.allow_sign_in_attempt(&username, &address) {
         tracing::warn!(%username, %address, "sign-in rate limited");
         let mut errors = Errors::default();
         errors.add(

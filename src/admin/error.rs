@@ -25,14 +25,8 @@ impl From<diesel::result::Error> for AdminError {
     }
 }
 
-impl From<diesel::r2d2::PoolError> for AdminError {
-    fn from(e: diesel::r2d2::PoolError) -> Self {
-        AdminError::Internal(e.to_string())
-    }
-}
-
-impl From<actix_web::error::BlockingError> for AdminError {
-    fn from(e: actix_web::error::BlockingError) -> Self {
+impl From<crate::db::DbError> for AdminError {
+    fn from(e: crate::db::DbError) -> Self {
         AdminError::Internal(e.to_string())
     }
 }

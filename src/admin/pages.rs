@@ -29,7 +29,7 @@ use crate::availability::query::{self, Consumer, SearchWindow};
 use crate::availability::rules::{self, Bookability};
 use crate::db::ids::{ScheduleId, SlotId};
 use crate::db::schema::{practices, user_practices};
-use crate::server::AppState;
+use crate::state::AppState;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(index))

@@ -7,7 +7,6 @@ use actix_session::storage::{
     LoadError, SaveError, SessionKey, SessionStore, UpdateError, generate_session_key,
 };
 use actix_web::cookie::time::Duration;
-use actix_web::web;
 use chrono::{DateTime, TimeDelta, Utc};
 use diesel::prelude::*;
 use sha2::{Digest, Sha256};
@@ -30,12 +29,7 @@ impl PgSessionStore {
         T: Send + 'static,
         F: FnOnce(&mut PgConnection) -> anyhow::Result<T> + Send + 'static,
     {
-        let pool = self.pool.clone();
-        web::block(move || {
-            let mut conn = pool.get()?;
-            f(&mut conn)
-        })
-        .await?
+        crate::db::run(&self.pool, f).await
     }
 }
 

@@ -21,7 +21,7 @@ use crate::availability::limits::{
     WindowTarget,
 };
 use crate::db::ids::{GroupId, LimitId, ScheduleId};
-use crate::server::AppState;
+use crate::state::AppState;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/sharing", web::get().to(sharing_page))

@@ -47,7 +47,7 @@ impl UsersPage {
 }
 
 async fn render(
-    state: &crate::server::AppState,
+    state: &crate::state::AppState,
     session: &Session,
     user: &SignedIn,
     ods: String,
@@ -76,7 +76,7 @@ async fn render(
 }
 
 async fn users_page(
-    state: web::Data<crate::server::AppState>,
+    state: web::Data<crate::state::AppState>,
     session: Session,
     user: SignedIn,
     path: web::Path<String>,
@@ -99,7 +99,7 @@ async fn users_page(
 }
 
 async fn add_user(
-    state: web::Data<crate::server::AppState>,
+    state: web::Data<crate::state::AppState>,
     session: Session,
     user: SignedIn,
     path: web::Path<String>,
@@ -184,7 +184,7 @@ async fn add_user(
 }
 
 async fn change_user(
-    state: web::Data<crate::server::AppState>,
+    state: web::Data<crate::state::AppState>,
     session: Session,
     user: SignedIn,
     path: web::Path<(String, UserId)>,

@@ -23,6 +23,32 @@ pub fn pool(url: &str, max_size: u32) -> Result<DbPool, diesel::r2d2::PoolError>
         .build(ConnectionManager::<PgConnection>::new(url))
 }
 
+/// Why database work could not run at all (the work's own errors are the caller's type).
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("no database connection")]
+    Unavailable(#[from] diesel::r2d2::PoolError),
+    #[error("the blocking thread pool has shut down")]
+    Shutdown(#[from] actix_web::error::BlockingError),
+}
+
+/// The one way a handler runs database work: `work` runs on a blocking thread with a pooled
+/// connection, and its error type says how a failure to get one is answered.
+pub async fn run<T, E, F>(pool: &DbPool, work: F) -> Result<T, E>
+where
+    T: Send + 'static,
+    E: From<DbError> + Send + 'static,
+    F: FnOnce(&mut PgConnection) -> Result<T, E> + Send + 'static,
+{
+    let pool = pool.clone();
+    actix_web::web::block(move || {
+        let mut conn = pool.get().map_err(DbError::from)?;
+        work(&mut conn)
+    })
+    .await
+    .map_err(|e| E::from(DbError::from(e)))?
+}
+
 /// Applies every pending migration; migrations are the only way the schema changes.
 pub fn migrate(conn: &mut PgConnection) -> anyhow::Result<()> {
     conn.run_pending_migrations(MIGRATIONS)

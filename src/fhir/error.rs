@@ -86,6 +86,13 @@ pub struct FhirError {
     pub diagnostics: String,
 }
 
+impl From<crate::db::DbError> for FhirError {
+    fn from(e: crate::db::DbError) -> Self {
+        tracing::error!(error = %e, "database work could not run");
+        FhirError::internal("the database is unavailable")
+    }
+}
+
 impl FhirError {
     pub fn new(code: SpineCode, diagnostics: impl Into<String>) -> Self {
         FhirError {

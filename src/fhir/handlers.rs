@@ -14,7 +14,7 @@ use super::security::{Interaction, Requester, SspHeaders, check_jwt, check_ssp_h
 use super::store::{self, PracticeEndpoint};
 use crate::availability::codes::OdsCode;
 use crate::availability::query;
-use crate::server::AppState;
+use crate::state::AppState;
 
 /// A request whose format, headers and token passed the checks.
 struct Checked {
@@ -68,9 +68,8 @@ async fn with_practice<T: Send + 'static>(
     ssp: &SspHeaders,
     work: impl FnOnce(&mut PgConnection, &PracticeEndpoint) -> Result<T, FhirError> + Send + 'static,
 ) -> Result<T, FhirError> {
-    let pool = state.pool.clone();
     let to_asid = ssp.to_asid.clone();
-    web::block(move || {
+    crate::db::run(&state.pool, move |conn| {
         let not_found = || {
             FhirError::new(
                 SpineCode::OrganisationNotFound,
@@ -78,11 +77,7 @@ async fn with_practice<T: Send + 'static>(
             )
         };
         let ods = OdsCode::parse(&ods).map_err(|_| not_found())?;
-        let mut conn = pool.get().map_err(|e| {
-            tracing::error!(error = %e, "no database connection");
-            FhirError::internal("the database is unavailable")
-        })?;
-        let practice = store::practice_by_ods(&mut conn, &ods)
+        let practice = store::practice_by_ods(conn, &ods)
             .map_err(database_error)?
             .ok_or_else(not_found)?;
         match &practice.asid {
@@ -100,10 +95,9 @@ async fn with_practice<T: Send + 'static>(
             }
             Some(_) => {}
         }
-        work(&mut conn, &practice)
+        work(conn, &practice)
     })
     .await
-    .map_err(|e| FhirError::internal(format!("the request could not be run: {e}")))?
 }
 
 fn database_error(e: diesel::result::Error) -> FhirError {

@@ -43,8 +43,6 @@ use actix_web::middleware::{Compress, Next, from_fn};
 use actix_web::web;
 use tracing::Instrument;
 
-use crate::server::AppState;
-
 pub const GP_CONNECT_VERSION: &str = "1.2.7";
 pub const FHIR_VERSION: &str = "3.0.1";
 /// The date of this CapabilityStatement's content.
@@ -104,8 +102,8 @@ async fn gpconnect_layer(
         ),
     };
     let trail = req
-        .app_data::<web::Data<AppState>>()
-        .map(|state| state.gpconnect_audit.clone());
+        .app_data::<web::Data<audit::AuditTrail>>()
+        .map(|trail| trail.get_ref().clone());
     // Handlers and their extractors turn errors into responses, which pass through here.
     let mut res = next.call(req).instrument(span).await?.map_into_boxed_body();
     res.headers_mut()
@@ -170,7 +168,7 @@ mod tests {
     use diesel::r2d2::{ConnectionManager, Pool};
 
     use super::routes;
-    use crate::server::AppState;
+    use crate::state::AppState;
 
     #[derive(Clone, Default)]
     struct Captured(Arc<Mutex<Vec<u8>>>);

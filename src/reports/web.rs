@@ -21,7 +21,7 @@ use super::export::{self, Report, Table};
 use crate::admin::{Access, AdminError, SignedIn, run};
 use crate::db::ids::PracticeId;
 use crate::db::schema::user_practices;
-use crate::server::AppState;
+use crate::state::AppState;
 
 /// Registers the report routes; the admin scope configures them, so they get its sessions,
 /// CSRF protection and security headers.

@@ -4,7 +4,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use bookable::server::{AppState, run_tls};
+use bookable::server::run_tls;
+use bookable::state::AppState;
 
 use crate::harness::TestDb;
 

@@ -173,12 +173,12 @@ pub async fn spawn_app() -> TestApp {
 }
 
 /// `spawn_app` with settings changed from their defaults.
-pub async fn spawn_app_with(configure: impl FnOnce(&mut bookable::server::AppState)) -> TestApp {
+pub async fn spawn_app_with(configure: impl FnOnce(&mut bookable::state::AppState)) -> TestApp {
     let db = TestDb::new();
     let pool = db.pool(8);
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let address = format!("http://{}", listener.local_addr().unwrap());
-    let mut state = bookable::server::AppState::new(pool);
+    let mut state = bookable::state::AppState::new(pool);
     configure(&mut state);
     let server = bookable::server::run(listener, state).expect("start the server");
     let handle = server.handle();

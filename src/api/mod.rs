@@ -3,13 +3,16 @@
 //! can count them. Calls carry `Authorization: Bearer <BOOKABLE_API_TOKEN>`; with no token
 //! configured the API is switched off.
 
+mod settings;
+
+pub use settings::ApiSettings;
+
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::Utc;
 use diesel::prelude::*;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 
 use crate::audit::Actor;
 use crate::availability::booking::{self, Booker, BookingError};
@@ -17,44 +20,19 @@ use crate::availability::codes::{OdsCode, OrganisationType};
 use crate::db::ids::{BookingId, PracticeId, SlotId};
 use crate::db::schema::slots;
 use crate::ingest::{self, ImportError};
-use crate::server::AppState;
-
-/// The API's bearer token, kept only as its SHA-256.
-#[derive(Clone, Default)]
-pub struct ApiSettings {
-    token_sha256: Option<[u8; 32]>,
-}
-
-impl ApiSettings {
-    pub fn with_token(token: &str) -> Self {
-        ApiSettings {
-            token_sha256: Some(Sha256::digest(token.as_bytes()).into()),
-        }
-    }
-
-    fn accepts(&self, req: &HttpRequest) -> bool {
-        let presented = req
-            .headers()
-            .get("authorization")
-            .and_then(|h| h.to_str().ok())
-            .and_then(|h| h.strip_prefix("Bearer "));
-        match (self.token_sha256, presented) {
-            (Some(expected), Some(token)) => {
-                let got: [u8; 32] = Sha256::digest(token.as_bytes()).into();
-                // Compare every byte, so the time taken says nothing about where they differ.
-                expected
-                    .iter()
-                    .zip(got)
-                    .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-                    == 0
-            }
-            _ => false,
-        }
-    }
-}
+use crate::state::AppState;
 
 /// A status and JSON body, built on the blocking pool (an `HttpResponse` can't cross threads).
 type Reply = (StatusCode, Value);
+
+/// A reply that ends the request early: a problem of the practice lookup or the database.
+struct Problem(Reply);
+
+impl From<crate::db::DbError> for Problem {
+    fn from(e: crate::db::DbError) -> Self {
+        Problem(internal(e))
+    }
+}
 
 fn problem(status: StatusCode, message: impl Into<String>) -> Reply {
     (status, json!({ "error": message.into() }))
@@ -81,17 +59,14 @@ where
             "a valid bearer token (BOOKABLE_API_TOKEN) is required",
         )
     } else if let Ok(ods) = OdsCode::parse(&ods) {
-        let pool = state.pool.clone();
-        web::block(move || {
-            let mut conn = pool.get().map_err(internal)?;
-            match crate::practice::by_ods(&mut conn, &ods).map_err(internal)? {
-                Some(p) => Ok(f(&mut conn, p.id)),
-                None => Err(problem(StatusCode::NOT_FOUND, "unknown practice")),
+        crate::db::run(&state.pool, move |conn| {
+            match crate::practice::by_ods(conn, &ods).map_err(|e| Problem(internal(e)))? {
+                Some(p) => Ok(f(conn, p.id)),
+                None => Err(Problem(problem(StatusCode::NOT_FOUND, "unknown practice"))),
             }
         })
         .await
-        .unwrap_or_else(|e| Err(internal(e)))
-        .unwrap_or_else(|reply| reply)
+        .unwrap_or_else(|Problem(reply)| reply)
     } else {
         problem(StatusCode::NOT_FOUND, "unknown practice")
     };

@@ -1,0 +1,28 @@
+//! What every handler can reach: the connection pool and each area's settings. A leaf: it
+//! imports only the settings types, never the areas' handlers.
+
+use crate::admin::AdminSettings;
+use crate::api::ApiSettings;
+use crate::db::DbPool;
+
+/// Each area keeps its own settings in a field of its own, with defaults fit for tests and the
+/// demo, so `AppState::new(pool)` is always a working server. Making one starts nothing: the
+/// GP Connect audit writer is started by `server::serve`.
+#[derive(Clone)]
+pub struct AppState {
+    pub pool: DbPool,
+    /// The admin UI's session, cookie and sign-in settings.
+    pub admin: AdminSettings,
+    /// The practice systems' JSON API token (switched off without one).
+    pub api: ApiSettings,
+}
+
+impl AppState {
+    pub fn new(pool: DbPool) -> Self {
+        AppState {
+            admin: AdminSettings::default(),
+            api: ApiSettings::default(),
+            pool,
+        }
+    }
+}
