@@ -8,11 +8,11 @@
 
 use std::net::TcpListener;
 
-use bookable::audit::Actor;
 use bookable::availability::codes::OdsCode;
 use bookable::availability::manage::{self, SlotBookability, SlotSelection};
 use bookable::availability::query;
 use bookable::availability::rules::Bookability;
+use bookable::change_log::Actor;
 use bookable::db::ids::{PracticeId, ScheduleId};
 use bookable::db::pg_local::LocalPostgres;
 use bookable::server;

@@ -4,11 +4,11 @@
 //!
 //! cargo bench --bench reports
 
-use bookable::audit::Actor;
 use bookable::availability::codes::OdsCode;
 use bookable::availability::manage::{self, SlotBookability, SlotSelection};
 use bookable::availability::query;
 use bookable::availability::rules::Bookability;
+use bookable::change_log::Actor;
 use bookable::db::ids::{PracticeId, ScheduleId};
 use bookable::reports::capacity::{self, Period};
 use bookable::reports::export::Report;

@@ -5,9 +5,9 @@ use chrono::{Datelike, Days, NaiveDate, TimeZone, Weekday};
 use chrono_tz::Europe::London;
 use diesel::prelude::*;
 
-use crate::audit::Actor;
 use crate::availability::codes::{OdsCode, OrganisationType};
 use crate::availability::{groups, limits};
+use crate::change_log::Actor;
 use crate::db::ids::{PracticeId, ScheduleId};
 use crate::db::schema::schedules;
 use crate::ingest::{

@@ -18,9 +18,9 @@ use diesel::prelude::*;
 use diesel::upsert::excluded;
 use serde::{Deserialize, Serialize};
 
-use crate::audit::{self, Actor, Change};
 use crate::availability::codes::{DeliveryChannel, OdsCode, OrganisationType, PractitionerRole};
 use crate::availability::rules::{Exposable, check_can_be_bookable};
+use crate::change_log::{self, Actor, Change};
 use crate::db::ids::{LocationId, PracticeId, PractitionerId, ScheduleId};
 use crate::db::schema::{locations, practitioners, schedules, slots};
 
@@ -331,7 +331,7 @@ pub fn import(
             schedules: doc.schedules.len(),
             slots: doc.slots.len(),
         };
-        audit::record(
+        change_log::record(
             conn,
             actor,
             Change {

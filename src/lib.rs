@@ -2,8 +2,8 @@
 
 pub mod admin;
 pub mod api;
-pub mod audit;
 pub mod availability;
+pub mod change_log;
 pub mod db;
 pub mod demo;
 pub mod fhir;
@@ -11,7 +11,6 @@ pub mod ingest;
 pub mod practice;
 pub mod reports;
 pub mod server;
-pub mod staff;
 pub mod state;
 pub mod synthetic;
 pub mod users;

@@ -4,8 +4,8 @@ use std::io::BufRead;
 use std::net::TcpListener;
 
 use anyhow::{Context, bail};
-use bookable::audit::Actor;
 use bookable::availability::codes::OdsCode;
+use bookable::change_log::Actor;
 use bookable::db::{self, pg_local::LocalPostgres};
 use bookable::server;
 use bookable::state::AppState;

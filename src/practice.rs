@@ -3,8 +3,8 @@
 use diesel::prelude::*;
 use serde::Serialize;
 
-use crate::audit::{self, Actor, Change};
 use crate::availability::codes::OdsCode;
+use crate::change_log::{self, Actor, Change};
 use crate::db::ids::PracticeId;
 use crate::db::schema::practices;
 
@@ -61,7 +61,7 @@ pub fn upsert(
             .set((practices::name.eq(name), practices::list_size.eq(list_size)))
             .returning(Practice::as_returning())
             .get_result(conn)?;
-        audit::record(
+        change_log::record(
             conn,
             actor,
             Change {

@@ -17,7 +17,6 @@ use super::forms::{self, Errors, FormData};
 use super::view::{
     self, Layout, PracticeNav, audience, html, local_day, local_stamp, local_time, role_display,
 };
-use crate::audit::Actor;
 use crate::availability::codes::{
     DeliveryChannel, ORGANISATION_TYPES, OdsCode, PRACTITIONER_ROLES, PractitionerRole,
 };
@@ -27,6 +26,7 @@ use crate::availability::manage::{
 };
 use crate::availability::query::{self, Consumer, SearchWindow};
 use crate::availability::rules::{self, Bookability};
+use crate::change_log::Actor;
 use crate::db::ids::{ScheduleId, SlotId};
 use crate::db::schema::{practices, user_practices};
 use crate::state::AppState;

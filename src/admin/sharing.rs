@@ -13,13 +13,13 @@ use super::error::AdminError;
 use super::forms::{self, Errors, FormData};
 use super::pages::practice_layout;
 use super::view::{Layout, html, org_type_display};
-use crate::audit::Actor;
 use crate::availability::codes::{ORGANISATION_TYPES, OdsCode, OrganisationType};
 use crate::availability::groups::{self, GroupError, OrgGroup, Target};
 use crate::availability::limits::{
     self, BookingLimit, BookingWindow, LimitError, NewSubject, Period, ScheduleSharing, Subject,
     WindowTarget,
 };
+use crate::change_log::Actor;
 use crate::db::ids::{GroupId, LimitId, ScheduleId};
 use crate::state::AppState;
 

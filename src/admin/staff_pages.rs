@@ -11,7 +11,7 @@ use super::forms::{self, Errors, FormData};
 use super::pages::{actor, practice_layout};
 use super::view::{Layout, html};
 use crate::db::ids::UserId;
-use crate::staff::{self, Member, StaffError};
+use crate::users::practice::{self, PracticeUser, PracticeUserError};
 use crate::users::{Role, UserError};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -34,7 +34,7 @@ struct UsersPage {
     layout: Layout,
     ods: String,
     me: UserId,
-    members: Vec<Member>,
+    users: Vec<PracticeUser>,
     form: NewUser,
     errors: Errors,
     roles: [&'static str; 3],
@@ -56,18 +56,18 @@ async fn render(
     status: StatusCode,
 ) -> Result<HttpResponse, AdminError> {
     let uid = user.id;
-    let (access, members) = run(state, move |conn| {
+    let (access, users) = run(state, move |conn| {
         let access = Access::load(conn, uid, &ods)?;
         access.require_admin()?;
-        let members = staff::members(conn, access.id())?;
-        Ok((access, members))
+        let users = practice::list(conn, access.id())?;
+        Ok((access, users))
     })
     .await?;
     let page = UsersPage {
         layout: practice_layout(session, user, &access, "Users", "users")?,
         ods: access.practice.ods_code.clone(),
         me: user.id,
-        members,
+        users,
         form,
         errors,
         roles: ROLES,
@@ -138,7 +138,7 @@ async fn add_user(
         let access = Access::load(conn, uid, &ods_path)?;
         access.require_admin()?;
         Ok(match (valid, role) {
-            (true, Some(role)) => Some(staff::add_new_user(
+            (true, Some(role)) => Some(practice::add_new(
                 conn,
                 &actor,
                 access.id(),
@@ -159,13 +159,13 @@ async fn add_user(
                 ods.to_ascii_uppercase()
             )));
         }
-        Some(Err(StaffError::UsernameTaken)) => {
+        Some(Err(PracticeUserError::UsernameTaken)) => {
             errors.add("username", "That username is taken: choose another")
         }
-        Some(Err(StaffError::Invalid(UserError::WeakPassword))) => {
+        Some(Err(PracticeUserError::Invalid(UserError::WeakPassword))) => {
             errors.add("password", "Enter a password of at least 12 characters")
         }
-        Some(Err(StaffError::Invalid(e))) => {
+        Some(Err(PracticeUserError::Invalid(e))) => {
             errors.add("username", forms::capitalise(&e.to_string()))
         }
         Some(Err(e)) => return Err(AdminError::Internal(e.to_string())),
@@ -205,7 +205,7 @@ async fn change_user(
     let result = run(&state, move |conn| {
         let access = Access::load(conn, uid, &ods_path)?;
         access.require_admin()?;
-        Ok(staff::set_role(conn, &actor, access.id(), member, role))
+        Ok(practice::set_role(conn, &actor, access.id(), member, role))
     })
     .await?;
     match result {
@@ -223,8 +223,8 @@ async fn change_user(
                 ods.to_ascii_uppercase()
             )))
         }
-        Err(StaffError::NotFound) => Err(AdminError::NotFound),
-        Err(StaffError::OwnAccess) => Err(AdminError::Forbidden(
+        Err(PracticeUserError::NotFound) => Err(AdminError::NotFound),
+        Err(PracticeUserError::OwnAccess) => Err(AdminError::Forbidden(
             "You can't change or remove your own access: ask another admin of this practice.",
         )),
         Err(e) => Err(AdminError::Internal(e.to_string())),

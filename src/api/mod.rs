@@ -14,9 +14,9 @@ use diesel::prelude::*;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::audit::Actor;
 use crate::availability::booking::{self, Booker, BookingError};
 use crate::availability::codes::{OdsCode, OrganisationType};
+use crate::change_log::Actor;
 use crate::db::ids::{BookingId, PracticeId, SlotId};
 use crate::db::schema::slots;
 use crate::ingest::{self, ImportError};

@@ -15,7 +15,7 @@ use serde_json::json;
 
 use super::codes::OdsCode;
 use super::query::{self, Consumer, HiddenReason};
-use crate::audit::{self, Actor, Change};
+use crate::change_log::{self, Actor, Change};
 use crate::db::ids::{BookingId, PracticeId, SlotId};
 use crate::db::schema::{bookings, slots};
 
@@ -80,7 +80,7 @@ pub fn book(
             .returning(bookings::id)
             .get_result(conn)?;
         diesel::update(slots::table.find(slot)).set(slots::status.eq("busy")).execute(conn)?;
-        audit::record(
+        change_log::record(
             conn,
             actor,
             Change {
@@ -120,7 +120,7 @@ pub fn release(
         diesel::update(slots::table.find(slot))
             .set(slots::status.eq("free"))
             .execute(conn)?;
-        audit::record(
+        change_log::record(
             conn,
             actor,
             Change {

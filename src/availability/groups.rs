@@ -7,7 +7,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::codes::OdsCode;
-use crate::audit::{self, Actor, Change};
+use crate::change_log::{self, Actor, Change};
 use crate::db::ids::{GroupId, PracticeId, ScheduleId, SlotId};
 use crate::db::schema::{org_group_members, org_groups, schedules, slots};
 
@@ -121,7 +121,7 @@ pub fn save(
             )
             .execute(conn)?;
         let after = get(conn, practice, id)?;
-        audit::record(
+        change_log::record(
             conn,
             actor,
             Change {
@@ -198,7 +198,7 @@ pub fn set_bookable_groups(
                 ("slot", id.0, before)
             }
         };
-        audit::record(
+        change_log::record(
             conn,
             actor,
             Change {

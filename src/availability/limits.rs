@@ -8,7 +8,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::codes::{OdsCode, OrganisationType};
-use crate::audit::{self, Actor, Change};
+use crate::change_log::{self, Actor, Change};
 use crate::db::ids::{GroupId, LimitId, PracticeId, ScheduleId, SlotId};
 use crate::db::schema::{booking_limits, org_groups, schedules, slots};
 
@@ -219,7 +219,7 @@ pub fn add(
             .into_iter()
             .find(|l| l.id == id)
             .ok_or(LimitError::NotFound)?;
-        audit::record(
+        change_log::record(
             conn,
             actor,
             Change {
@@ -247,7 +247,7 @@ pub fn remove(
             .find(|l| l.id == id)
             .ok_or(LimitError::NotFound)?;
         diesel::delete(booking_limits::table.find(id)).execute(conn)?;
-        audit::record(
+        change_log::record(
             conn,
             actor,
             Change {
@@ -337,7 +337,7 @@ pub fn set_window(
                 )
             }
         };
-        audit::record(
+        change_log::record(
             conn,
             actor,
             Change {

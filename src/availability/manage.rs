@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 use super::codes::{DeliveryChannel, PractitionerRole};
 use super::query::{self, Consumer, HiddenReason, SlotExposure};
 use super::rules::{Bookability, Exposable, Refusal, check_can_be_bookable};
-use crate::audit::{self, Actor, Change};
+use crate::change_log::{self, Actor, Change};
 use crate::db::ids::{PracticeId, ScheduleId, SlotId};
 use crate::db::schema::{locations, practitioners, schedules, slots};
 
@@ -190,7 +190,7 @@ pub fn update_schedule(
             ))
             .returning(ScheduleRecord::as_returning())
             .get_result(conn)?;
-        audit::record(
+        change_log::record(
             conn,
             actor,
             Change {
@@ -373,7 +373,7 @@ pub fn update_slot(
                 slots::version.eq(slots::version + 1),
             ))
             .execute(conn)?;
-        audit::record(
+        change_log::record(
             conn,
             actor,
             Change {

@@ -6,9 +6,9 @@ use diesel::prelude::*;
 use serde_json::json;
 
 use super::security::is_asid;
-use crate::audit::{self, Actor, Change};
 use crate::availability::codes::OdsCode;
 use crate::availability::query::{LocationSummary, PractitionerSummary};
+use crate::change_log::{self, Actor, Change};
 use crate::db::ids::{LocationId, PracticeId, PractitionerId};
 use crate::db::schema::{locations, practices, practitioners};
 
@@ -62,7 +62,7 @@ pub fn set_asid(
         diesel::update(practices::table.find(practice))
             .set(practices::asid.eq(asid))
             .execute(conn)?;
-        audit::record(
+        change_log::record(
             conn,
             actor,
             Change {

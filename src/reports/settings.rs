@@ -2,7 +2,7 @@
 
 use diesel::prelude::*;
 
-use crate::audit::{self, Actor, Change};
+use crate::change_log::{self, Actor, Change};
 use crate::db::schema::report_settings;
 
 /// The GP contract's NHS 111 direct booking ratio when nothing else is set: one appointment a
@@ -49,7 +49,7 @@ pub fn set_nhs111_patients_per_appointment(
                 report_settings::updated_at.eq(diesel::dsl::now),
             ))
             .execute(conn)?;
-        audit::record(
+        change_log::record(
             conn,
             actor,
             Change {

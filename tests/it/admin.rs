@@ -2,7 +2,7 @@
 //! limiting, practice isolation route by route, roles, optimistic locking, audit rows, bulk
 //! edits and the Visit refusal.
 
-use bookable::audit::Actor;
+use bookable::change_log::Actor;
 use bookable::db::ids::{PracticeId, ScheduleId, SlotId};
 use bookable::db::schema::{admin_sessions, audit_log, schedules, slots};
 use bookable::users::{self, Role};

@@ -105,7 +105,7 @@ async fn ssp_to_must_be_the_practice_s_asid() {
     // A practice without an ASID is not registered for GP Connect: nothing reaches it.
     bookable::fhir::store::set_asid(
         &mut app.conn(),
-        &bookable::audit::Actor::system("test"),
+        &bookable::change_log::Actor::system("test"),
         f.a,
         None,
     )

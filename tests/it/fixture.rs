@@ -3,8 +3,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use bookable::audit::Actor;
 use bookable::availability::codes::OdsCode;
+use bookable::change_log::Actor;
 use bookable::db::ids::{PracticeId, SlotId};
 use bookable::db::schema::slots;
 use bookable::ingest::{

@@ -1,6 +1,6 @@
 //! The JSON import: idempotent on external ids, all or nothing, and clear about bad input.
 
-use bookable::audit::Actor;
+use bookable::change_log::Actor;
 use bookable::db::schema::{audit_log, schedules, slots};
 use bookable::ingest::{self, ImportError, SlotIn};
 use diesel::prelude::*;

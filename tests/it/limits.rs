@@ -3,12 +3,12 @@
 use std::collections::BTreeSet;
 use std::sync::{Arc, Barrier};
 
-use bookable::audit::Actor;
 use bookable::availability::booking::{self, Booker, BookingError};
 use bookable::availability::codes::{OdsCode, OrganisationType};
 use bookable::availability::groups::{self, Target};
 use bookable::availability::limits::{self, BookingWindow, NewSubject, Period, WindowTarget};
 use bookable::availability::query::{self, Consumer, HiddenReason, SearchWindow};
+use bookable::change_log::Actor;
 use bookable::db::ids::{PracticeId, ScheduleId};
 use bookable::db::schema::{bookings, schedules};
 use bookable::ingest;

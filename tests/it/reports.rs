@@ -12,9 +12,9 @@ mod web;
 
 use std::collections::BTreeSet;
 
-use bookable::audit::Actor;
 use bookable::availability::codes::OdsCode;
 use bookable::availability::query::{self, Consumer, SearchWindow};
+use bookable::change_log::Actor;
 use bookable::db::ids::PracticeId;
 use bookable::ingest;
 use bookable::reports::capacity::{

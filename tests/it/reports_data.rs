@@ -3,7 +3,7 @@
 //! two slots; and, for the NHS 111 minimum, four practices with the same urgent-care week.
 //! Every figure the tests check is worked out by hand in `reports.rs` from the lists below.
 
-use bookable::audit::Actor;
+use bookable::change_log::Actor;
 use bookable::db::ids::PracticeId;
 use bookable::ingest::{self, ImportDocument, SlotIn};
 use chrono::{DateTime, FixedOffset};

@@ -2,12 +2,12 @@
 //! domain's own functions, the report read from the cache equals the report computed from
 //! scratch, figure for figure.
 
-use bookable::audit::Actor;
 use bookable::availability::booking::{self, Booker};
 use bookable::availability::codes::{DeliveryChannel, OdsCode, OrganisationType, PractitionerRole};
 use bookable::availability::groups::{self, Target};
 use bookable::availability::manage::{self, ScheduleSettings, SlotBookability, SlotSelection};
 use bookable::availability::rules::Bookability;
+use bookable::change_log::Actor;
 use bookable::db::ids::{PracticeId, ScheduleId, SlotId};
 use bookable::db::schema::{schedules, slots};
 use bookable::ingest::{self, SlotIn};

@@ -227,7 +227,7 @@ async fn sharing_rules_are_isolated_per_practice_and_read_only_for_viewers() {
     let m = Manager::new(Role::Manager).await;
     let b_group = groups::save(
         &mut m.app.conn(),
-        &bookable::audit::Actor::system("test"),
+        &bookable::change_log::Actor::system("test"),
         m.f.b,
         None,
         "B hubs",
@@ -299,10 +299,10 @@ async fn sharing_rules_are_isolated_per_practice_and_read_only_for_viewers() {
 
 #[actix_web::test]
 async fn the_slot_page_names_the_limit_or_window_that_hides_a_slot() {
-    use bookable::audit::Actor;
     use bookable::availability::booking::{self, Booker};
     use bookable::availability::codes::OrganisationType;
     use bookable::availability::limits::{BookingWindow, NewSubject, Period, WindowTarget};
+    use bookable::change_log::Actor;
     let m = Manager::new(Role::Viewer).await;
     let conn = &mut m.app.conn();
     let actor = Actor::system("test");

@@ -1,7 +1,7 @@
 //! A Visit slot or schedule can never be GP Connect bookable: refused by the domain, and
 //! impossible in the database whatever path writes it.
 
-use bookable::audit::Actor;
+use bookable::change_log::Actor;
 use bookable::ingest::{self, ImportError, SlotIn};
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error};

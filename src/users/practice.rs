@@ -1,18 +1,17 @@
-//! A practice's staff in the admin UI: who has which role there, managed by the practice's
-//! admins. An admin sees and changes only the people of their own practice: a user who belongs
+//! A practice's users: who has which role there, managed by the practice's admins. An admin sees and changes only the people of their own practice: a user who belongs
 //! to another practice only is "not found", and no one's password is ever reset from here.
 
 use diesel::prelude::*;
 use serde::Serialize;
 use serde_json::json;
 
-use crate::audit::{self, Actor, Change};
+use super::{Role, UserError};
+use crate::change_log::{self, Actor, Change};
 use crate::db::ids::{PracticeId, UserId};
 use crate::db::schema::{user_practices, users as user_table};
-use crate::users::{self, Role, UserError};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Member {
+pub struct PracticeUser {
     pub id: UserId,
     pub username: String,
     pub display_name: String,
@@ -20,7 +19,7 @@ pub struct Member {
 }
 
 #[derive(Debug, thiserror::Error)]
-pub enum StaffError {
+pub enum PracticeUserError {
     #[error("not found")]
     NotFound,
     #[error("that username is taken: choose another")]
@@ -33,17 +32,17 @@ pub enum StaffError {
     Database(#[from] diesel::result::Error),
 }
 
-impl From<UserError> for StaffError {
+impl From<UserError> for PracticeUserError {
     fn from(e: UserError) -> Self {
         match e {
-            UserError::Database(e) => StaffError::Database(e),
-            other => StaffError::Invalid(other),
+            UserError::Database(e) => PracticeUserError::Database(e),
+            other => PracticeUserError::Invalid(other),
         }
     }
 }
 
 /// The practice's users with their roles there, by username.
-pub fn members(conn: &mut PgConnection, practice: PracticeId) -> QueryResult<Vec<Member>> {
+pub fn list(conn: &mut PgConnection, practice: PracticeId) -> QueryResult<Vec<PracticeUser>> {
     let rows: Vec<(UserId, String, String, String)> = user_table::table
         .inner_join(user_practices::table)
         .filter(user_practices::practice_id.eq(practice))
@@ -58,7 +57,7 @@ pub fn members(conn: &mut PgConnection, practice: PracticeId) -> QueryResult<Vec
     Ok(rows
         .into_iter()
         .filter_map(|(id, username, display_name, role)| {
-            Some(Member {
+            Some(PracticeUser {
                 id,
                 username,
                 display_name,
@@ -70,7 +69,7 @@ pub fn members(conn: &mut PgConnection, practice: PracticeId) -> QueryResult<Vec
 
 /// Creates a new user with a role at this practice. An existing username is refused, never
 /// taken over.
-pub fn add_new_user(
+pub fn add_new(
     conn: &mut PgConnection,
     actor: &Actor,
     practice: PracticeId,
@@ -78,14 +77,14 @@ pub fn add_new_user(
     display_name: &str,
     password: &str,
     role: Role,
-) -> Result<UserId, StaffError> {
-    if !users::valid_username(username) {
-        return Err(StaffError::Invalid(UserError::BadUsername));
+) -> Result<UserId, PracticeUserError> {
+    if !super::valid_username(username) {
+        return Err(PracticeUserError::Invalid(UserError::BadUsername));
     }
     if password.chars().count() < 12 {
-        return Err(StaffError::Invalid(UserError::WeakPassword));
+        return Err(PracticeUserError::Invalid(UserError::WeakPassword));
     }
-    let hash = users::hash_password(password)?;
+    let hash = super::hash_password(password)?;
     conn.transaction(|conn| {
         let id: Option<UserId> = diesel::insert_into(user_table::table)
             .values((
@@ -97,7 +96,7 @@ pub fn add_new_user(
             .returning(user_table::id)
             .get_result(conn)
             .optional()?;
-        let id = id.ok_or(StaffError::UsernameTaken)?;
+        let id = id.ok_or(PracticeUserError::UsernameTaken)?;
         diesel::insert_into(user_practices::table)
             .values((
                 user_practices::user_id.eq(id),
@@ -105,7 +104,7 @@ pub fn add_new_user(
                 user_practices::role.eq(role.code()),
             ))
             .execute(conn)?;
-        audit::record(
+        change_log::record(
             conn,
             actor,
             Change {
@@ -121,16 +120,16 @@ pub fn add_new_user(
     })
 }
 
-/// Changes a member's role at this practice, or (`None`) removes their access to it.
+/// Changes a user's role at this practice, or (`None`) removes their access to it.
 pub fn set_role(
     conn: &mut PgConnection,
     actor: &Actor,
     practice: PracticeId,
     user: UserId,
     role: Option<Role>,
-) -> Result<(), StaffError> {
+) -> Result<(), PracticeUserError> {
     if actor.user == Some(user) {
-        return Err(StaffError::OwnAccess);
+        return Err(PracticeUserError::OwnAccess);
     }
     conn.transaction(|conn| {
         let (username, before): (String, String) = user_table::table
@@ -141,7 +140,7 @@ pub fn set_role(
             .for_update()
             .first(conn)
             .optional()?
-            .ok_or(StaffError::NotFound)?;
+            .ok_or(PracticeUserError::NotFound)?;
         let row = user_practices::table
             .filter(user_practices::practice_id.eq(practice))
             .filter(user_practices::user_id.eq(user));
@@ -156,7 +155,7 @@ pub fn set_role(
                 diesel::delete(row).execute(conn)?;
             }
         }
-        audit::record(
+        change_log::record(
             conn,
             actor,
             Change {

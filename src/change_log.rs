@@ -1,5 +1,7 @@
-//! The append-only audit log. Callers record inside the transaction of the change itself, so a
-//! change and its audit row land together or not at all.
+//! The managers' change log (table `audit_log`, shown as the practice's "Audit log" page): every
+//! change to what consumers may book, append-only. Callers record inside the transaction of the
+//! change itself, so a change and its log row land together or not at all. Not to be confused
+//! with the GP Connect request audit trail (`fhir::audit`).
 
 use diesel::prelude::*;
 use serde_json::Value;

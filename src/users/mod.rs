@@ -1,11 +1,14 @@
-//! Users of the admin UI, their per-practice roles, and argon2id password hashing.
+//! Users of the admin UI, their per-practice roles, and argon2id password hashing; a
+//! practice's own users, as its admins manage them, in [`practice`].
+
+pub mod practice;
 
 use argon2::password_hash::phc::PasswordHash;
 use argon2::{Argon2, PasswordHasher, PasswordVerifier};
 use diesel::prelude::*;
 use serde::Serialize;
 
-use crate::audit::{self, Actor, Change};
+use crate::change_log::{self, Actor, Change};
 use crate::db::ids::{PracticeId, UserId};
 use crate::db::schema::{user_practices, users};
 
@@ -114,7 +117,7 @@ pub fn upsert(
                 .do_update()
                 .set(user_practices::role.eq(role.code()))
                 .execute(conn)?;
-            audit::record(
+            change_log::record(
                 conn,
                 actor,
                 Change {
