@@ -23,6 +23,8 @@ impl LocalPostgres {
     /// Creates and starts a new cluster in a fresh temporary folder.
     pub fn start() -> anyhow::Result<Self> {
         let bindir = find_bindir()?;
+        // geteuid has no preconditions and cannot fail.
+        #[allow(unsafe_code)]
         let run_as_postgres = unsafe { libc::geteuid() } == 0;
         let dir = make_dir()?;
         let pg = LocalPostgres {

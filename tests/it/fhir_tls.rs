@@ -140,9 +140,8 @@ fn rand_suffix() -> u64 {
 fn client(pki: &Pki, identity: Option<&str>) -> reqwest::Client {
     let read = |f: &str| std::fs::read(pki.0.join(f)).unwrap();
     let mut builder = reqwest::Client::builder()
-        .use_rustls_tls()
-        .tls_built_in_root_certs(false)
-        .add_root_certificate(reqwest::Certificate::from_pem(&read("spine-ca.pem")).unwrap());
+        .tls_backend_rustls()
+        .tls_certs_only([reqwest::Certificate::from_pem(&read("spine-ca.pem")).unwrap()]);
     if let Some(name) = identity {
         let mut pem = read(&format!("{name}.pem"));
         pem.extend(read(&format!("{name}.key")));

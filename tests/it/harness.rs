@@ -48,7 +48,11 @@ static SERVER: LazyLock<Server> = LazyLock::new(|| {
             let pattern = pg.url("{db}");
             *PRIVATE_PG.lock().unwrap() = Some(pg);
             // Statics never drop: stop the cluster when the test process exits.
-            unsafe { libc::atexit(stop_private_pg) };
+            // atexit only records a plain extern "C" function.
+            #[allow(unsafe_code)]
+            unsafe {
+                libc::atexit(stop_private_pg)
+            };
             pattern
         }
     };

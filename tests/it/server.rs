@@ -1,6 +1,6 @@
 //! The server as a whole: it starts, reaches its database and serves its pages.
 
-use crate::harness::spawn_app;
+use crate::harness::{spawn_app, spawn_app_with};
 
 #[actix_web::test]
 async fn health_reports_the_database_reachable() {
@@ -11,6 +11,25 @@ async fn health_reports_the_database_reachable() {
     assert_eq!(
         body,
         serde_json::json!({ "status": "ok", "database": true })
+    );
+}
+
+#[actix_web::test]
+async fn health_says_503_when_the_database_is_unreachable() {
+    // A pool whose every connection attempt is refused (nothing listens on port 1).
+    let unreachable = diesel::r2d2::Pool::builder()
+        .min_idle(Some(0))
+        .connection_timeout(std::time::Duration::from_millis(500))
+        .build_unchecked(diesel::r2d2::ConnectionManager::new(
+            "postgres://postgres@127.0.0.1:1/none",
+        ));
+    let app = spawn_app_with(|state| state.pool = unreachable).await;
+    let resp = reqwest::get(app.url("/health")).await.unwrap();
+    assert_eq!(resp.status(), 503);
+    let body: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(
+        body,
+        serde_json::json!({ "status": "degraded", "database": false })
     );
 }
 
