@@ -6,13 +6,13 @@ use std::net::TcpListener;
 use anyhow::{Context, bail};
 use bookable::availability::codes::OdsCode;
 use bookable::change_log::Actor;
-use bookable::db::{self, pg_local::LocalPostgres};
+use bookable::db::{self, data_dir::SharedPostgres};
 use bookable::server;
 use bookable::state::AppState;
 use bookable::users::{self, Role};
 use bookable::{demo, ingest, practice};
 use clap::{Parser, Subcommand};
-use diesel::{Connection, PgConnection, RunQueryDsl};
+use diesel::{Connection, PgConnection};
 
 /// mimalloc rather than glibc malloc: the GP Connect search allocates many small objects on
 /// several blocking threads at once, where glibc's arenas cost time and memory (BENCHMARKS.md).
@@ -26,9 +26,14 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
     about = "GP Connect slot availability management"
 )]
 struct Cli {
-    /// PostgreSQL URL. When unset, bookable starts a private PostgreSQL of its own for this run.
+    /// PostgreSQL URL. When unset, bookable keeps its data in a private PostgreSQL of its own, in
+    /// the data folder.
     #[arg(long, env = "DATABASE_URL", global = true)]
     database_url: Option<String>,
+    /// The data folder of that private PostgreSQL (default: /var/lib/bookable as root, else
+    /// $XDG_DATA_HOME/bookable or ~/.local/share/bookable).
+    #[arg(long, env = "BOOKABLE_DATA_DIR", global = true)]
+    data_dir: Option<std::path::PathBuf>,
     /// Bearer token of the JSON API for the practice's systems (rota import, bookings);
     /// without one that API is switched off.
     #[arg(
@@ -53,10 +58,14 @@ enum Command {
     },
     /// Apply pending database migrations.
     Migrate,
-    /// Seed two demo practices with four weeks of slots and a demo manager, then serve.
+    /// Seed two demo practices with four weeks of slots and a demo manager, then serve. Without
+    /// DATABASE_URL the demo keeps its own database (bookable_demo) in the data folder.
     Demo {
         #[arg(long, env = "BOOKABLE_BIND", default_value = "127.0.0.1:8080")]
         bind: String,
+        /// Start from an empty demo database, forgetting every change made in earlier demos.
+        #[arg(long)]
+        fresh: bool,
     },
     /// Manage practices.
     #[command(subcommand)]
@@ -115,17 +124,30 @@ enum UserCommand {
     },
 }
 
-/// The database to use: DATABASE_URL's, or a private cluster that lives as long as the guard.
-fn database(url: Option<String>) -> anyhow::Result<(String, Option<LocalPostgres>)> {
-    if let Some(url) = url {
-        return Ok((url, None));
+/// The database to use: DATABASE_URL's, or `database` in the private cluster of the data folder,
+/// in use as long as the guard lives. `fresh`: empty that database first.
+fn database(
+    cli: &Cli,
+    database: &str,
+    fresh: bool,
+) -> anyhow::Result<(String, Option<SharedPostgres>)> {
+    if let Some(url) = &cli.database_url {
+        return Ok((url.clone(), None));
     }
-    let pg =
-        LocalPostgres::start().context("starting a private PostgreSQL (DATABASE_URL is unset)")?;
-    let mut admin = PgConnection::establish(&pg.url("postgres"))?;
-    diesel::sql_query("CREATE DATABASE bookable").execute(&mut admin)?;
-    eprintln!("Started a private PostgreSQL in {}", pg.dir().display());
-    Ok((pg.url("bookable"), Some(pg)))
+    let dir = cli
+        .data_dir
+        .clone()
+        .unwrap_or_else(db::data_dir::default_dir);
+    let pg = SharedPostgres::open(&dir, database)
+        .context("starting the private PostgreSQL (DATABASE_URL is unset)")?;
+    if fresh {
+        pg.recreate_database(database)?;
+    }
+    eprintln!(
+        "Data: database {database} of the private PostgreSQL in {} (BOOKABLE_DATA_DIR)",
+        pg.dir().display()
+    );
+    Ok((pg.url(database), Some(pg)))
 }
 
 fn migrated(url: &str) -> anyhow::Result<PgConnection> {
@@ -168,7 +190,11 @@ async fn main() -> anyhow::Result<()> {
         )
         .init();
     let cli = Cli::parse();
-    let (url, _private_pg) = database(cli.database_url)?;
+    let (name, fresh) = match cli.command {
+        Command::Demo { fresh, .. } => ("bookable_demo", fresh),
+        _ => ("bookable", false),
+    };
+    let (url, _private_pg) = database(&cli, name, fresh)?;
     let actor = Actor::system("command line");
     match cli.command {
         Command::Migrate => {
@@ -182,7 +208,7 @@ async fn main() -> anyhow::Result<()> {
             println!("bookable listening on {scheme}://{bind}/");
             serve(&url, &bind, cli.api_token.as_deref(), true, tls).await?;
         }
-        Command::Demo { bind } => {
+        Command::Demo { bind, .. } => {
             let mut conn = migrated(&url)?;
             let today = chrono::Utc::now()
                 .with_timezone(&chrono_tz::Europe::London)

@@ -1,6 +1,7 @@
 //! Database access: the connection pool, embedded migrations, the schema and the private
-//! PostgreSQL that bookable starts for itself when `DATABASE_URL` is unset.
+//! PostgreSQL that bookable keeps its data in when `DATABASE_URL` is unset (`data_dir`).
 
+pub mod data_dir;
 pub mod ids;
 pub mod pg_local;
 pub mod schema;

@@ -1,10 +1,12 @@
-//! A private PostgreSQL cluster for the demo and the tests, started from the machine's server
-//! binaries (found on PATH or under /usr/lib/postgresql/*/bin) in a fresh folder of its own,
-//! listening only on a Unix socket there, so it never clashes with another server or run.
+//! Private PostgreSQL clusters started from the machine's server binaries (found on PATH or under
+//! /usr/lib/postgresql/*/bin), listening only on a Unix socket in their own folder, so they never
+//! clash with another server. [`LocalPostgres`] is a throw-away cluster for the tests;
+//! [`super::data_dir`] keeps bookable's own data in a persistent one built on [`Cluster`].
 //!
 //! PostgreSQL refuses to run as root, so when we are root the cluster belongs to the `postgres`
 //! OS user and every server command goes through `runuser -u postgres --`.
 
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -12,52 +14,89 @@ use anyhow::{Context, bail};
 
 pub const SUPERUSER: &str = "bookable";
 
-pub struct LocalPostgres {
+/// Unix socket paths are limited to 107 bytes; PostgreSQL adds `/.s.PGSQL.5432`.
+const MAX_SOCKET_DIR: usize = 90;
+
+/// A cluster in `dir`: its data in `dir/data`, its socket and log in `dir`.
+pub struct Cluster {
     dir: PathBuf,
     bindir: PathBuf,
     run_as_postgres: bool,
-    stopped: bool,
 }
 
-impl LocalPostgres {
-    /// Creates and starts a new cluster in a fresh temporary folder.
-    pub fn start() -> anyhow::Result<Self> {
-        let bindir = find_bindir()?;
+impl Cluster {
+    /// `dir` must exist; as root it is handed to the `postgres` user.
+    pub fn new(dir: PathBuf) -> anyhow::Result<Self> {
+        if dir.as_os_str().len() > MAX_SOCKET_DIR {
+            bail!(
+                "the PostgreSQL folder {} is too long a path for its Unix socket \
+                 (at most {MAX_SOCKET_DIR} bytes): choose a shorter data folder",
+                dir.display()
+            );
+        }
         // geteuid has no preconditions and cannot fail.
         #[allow(unsafe_code)]
         let run_as_postgres = unsafe { libc::geteuid() } == 0;
-        let dir = make_dir()?;
-        let pg = LocalPostgres {
-            dir,
-            bindir,
-            run_as_postgres,
-            stopped: false,
-        };
         if run_as_postgres {
-            chown_to_postgres(&pg.dir)?;
+            chown_to_postgres(&dir)?;
         }
-        let data = pg.dir.join("data");
-        pg.run(
-            "initdb",
-            &[
-                "-D".as_ref(),
-                data.as_os_str(),
-                "-U".as_ref(),
-                SUPERUSER.as_ref(),
-                "--auth=trust".as_ref(),
-                "-E".as_ref(),
-                "UTF8".as_ref(),
-                "--locale=C.UTF-8".as_ref(),
-                "--no-sync".as_ref(),
-            ],
-        )?;
+        Ok(Cluster {
+            dir,
+            bindir: find_bindir()?,
+            run_as_postgres,
+        })
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    fn data(&self) -> PathBuf {
+        self.dir.join("data")
+    }
+
+    pub fn is_initialised(&self) -> bool {
+        self.data().join("PG_VERSION").is_file()
+    }
+
+    /// Creates the cluster's files; `durable: false` skips the flushes to disk (tests only).
+    pub fn initdb(&self, durable: bool) -> anyhow::Result<()> {
+        let data = self.data();
+        let mut args: Vec<&OsStr> = vec![
+            "-D".as_ref(),
+            data.as_os_str(),
+            "-U".as_ref(),
+            SUPERUSER.as_ref(),
+            "--auth=trust".as_ref(),
+            "-E".as_ref(),
+            "UTF8".as_ref(),
+            "--locale=C.UTF-8".as_ref(),
+        ];
+        if !durable {
+            args.push("--no-sync".as_ref());
+        }
+        self.run("initdb", &args)
+    }
+
+    /// Whether a server is running on this cluster's data.
+    pub fn is_running(&self) -> bool {
+        let data = self.data();
+        self.run(
+            "pg_ctl",
+            &["-D".as_ref(), data.as_os_str(), "status".as_ref()],
+        )
+        .is_ok()
+    }
+
+    /// Starts the server (and waits until it accepts connections); `extra` are server options.
+    pub fn start(&self, extra: &str) -> anyhow::Result<()> {
         let opts = format!(
-            "-k {} -c listen_addresses='' -c fsync=off -c synchronous_commit=off \
-             -c full_page_writes=off -c max_connections=200 -c shared_buffers=256MB",
-            pg.dir.display()
+            "-k {} -c listen_addresses='' -c max_connections=200 {extra}",
+            self.dir.display()
         );
-        let log = pg.dir.join("server.log");
-        pg.run(
+        let data = self.data();
+        let log = self.dir.join("server.log");
+        self.run(
             "pg_ctl",
             &[
                 "-D".as_ref(),
@@ -70,8 +109,23 @@ impl LocalPostgres {
                 "start".as_ref(),
             ],
         )
-        .with_context(|| format!("starting PostgreSQL; its log is {}", log.display()))?;
-        Ok(pg)
+        .with_context(|| format!("starting PostgreSQL; its log is {}", log.display()))
+    }
+
+    /// Stops the server: fast shutdown (open sessions are ended, everything committed is kept).
+    pub fn stop(&self) -> anyhow::Result<()> {
+        let data = self.data();
+        self.run(
+            "pg_ctl",
+            &[
+                "-D".as_ref(),
+                data.as_os_str(),
+                "-m".as_ref(),
+                "fast".as_ref(),
+                "-w".as_ref(),
+                "stop".as_ref(),
+            ],
+        )
     }
 
     /// A libpq URL for `database` on this cluster's socket.
@@ -82,32 +136,7 @@ impl LocalPostgres {
         )
     }
 
-    pub fn dir(&self) -> &Path {
-        &self.dir
-    }
-
-    /// Stops the server (fast shutdown) and removes its folder.
-    pub fn stop(&mut self) {
-        if self.stopped {
-            return;
-        }
-        self.stopped = true;
-        let data = self.dir.join("data");
-        let _ = self.run(
-            "pg_ctl",
-            &[
-                "-D".as_ref(),
-                data.as_os_str(),
-                "-m".as_ref(),
-                "fast".as_ref(),
-                "-w".as_ref(),
-                "stop".as_ref(),
-            ],
-        );
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-
-    fn run(&self, program: &str, args: &[&std::ffi::OsStr]) -> anyhow::Result<()> {
+    fn run(&self, program: &str, args: &[&OsStr]) -> anyhow::Result<()> {
         let exe = self.bindir.join(program);
         let mut cmd = if self.run_as_postgres {
             let mut c = Command::new("runuser");
@@ -130,6 +159,48 @@ impl LocalPostgres {
             );
         }
         Ok(())
+    }
+}
+
+/// A throw-away cluster in a fresh temporary folder, without flushes to disk, removed on stop.
+pub struct LocalPostgres {
+    cluster: Cluster,
+    stopped: bool,
+}
+
+impl LocalPostgres {
+    /// Creates and starts a new cluster in a fresh temporary folder.
+    pub fn start() -> anyhow::Result<Self> {
+        let cluster = Cluster::new(make_temp_dir()?)?;
+        let pg = LocalPostgres {
+            cluster,
+            stopped: false,
+        };
+        pg.cluster.initdb(false)?;
+        pg.cluster.start(
+            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off \
+             -c shared_buffers=256MB",
+        )?;
+        Ok(pg)
+    }
+
+    /// A libpq URL for `database` on this cluster's socket.
+    pub fn url(&self, database: &str) -> String {
+        self.cluster.url(database)
+    }
+
+    pub fn dir(&self) -> &Path {
+        self.cluster.dir()
+    }
+
+    /// Stops the server (fast shutdown) and removes its folder.
+    pub fn stop(&mut self) {
+        if self.stopped {
+            return;
+        }
+        self.stopped = true;
+        let _ = self.cluster.stop();
+        let _ = std::fs::remove_dir_all(self.cluster.dir());
     }
 }
 
@@ -170,7 +241,7 @@ fn find_bindir() -> anyhow::Result<PathBuf> {
 
 /// A fresh folder under the system temp dir: short enough for a Unix socket path, and reachable
 /// by the postgres user even when the project lives under a private home directory.
-fn make_dir() -> anyhow::Result<PathBuf> {
+fn make_temp_dir() -> anyhow::Result<PathBuf> {
     let base = std::env::temp_dir();
     for _ in 0..100 {
         let dir = base.join(format!("bookable-pg-{:08x}", rand::random::<u32>()));

@@ -6,6 +6,7 @@ mod admin_users;
 mod api;
 mod demo;
 mod e2e_admin;
+mod embedded_database;
 mod fhir;
 mod fhir_audit;
 mod fhir_reads;
