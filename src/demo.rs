@@ -318,7 +318,7 @@ pub fn seed(conn: &mut PgConnection, today: NaiveDate) -> anyhow::Result<()> {
         let ods_code = OdsCode::parse(ods)?;
         let p = practice::upsert(conn, &actor, &ods_code, name, list_size)?;
         // The ASID GP Connect consumers send as Ssp-To (see docs/gp-connect.md).
-        crate::fhir::store::set_asid(conn, &actor, p.id, Some(asid))?;
+        crate::practice::set_asid(conn, &actor, p.id, Some(asid))?;
         ingest::import(conn, &actor, &rota(ods, town, today, 28))?;
         sharing_rules(conn, &actor, p.id)?;
         roles.push((p.id, Role::Manager));

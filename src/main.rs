@@ -232,7 +232,7 @@ async fn main() -> anyhow::Result<()> {
             let mut conn = migrated(&url)?;
             let p = practice::upsert(&mut conn, &actor, &OdsCode::parse(&ods)?, &name, list_size)?;
             if let Some(asid) = asid {
-                bookable::fhir::store::set_asid(&mut conn, &actor, p.id, Some(&asid))?;
+                practice::set_asid(&mut conn, &actor, p.id, Some(&asid))?;
             }
             println!("Practice {} ({}) saved.", p.ods_code, p.name);
         }

@@ -1,9 +1,10 @@
-//! Practices: the organisations whose appointment books bookable manages.
+//! Practices: the organisations whose appointment books bookable manages, found by their ODS
+//! code, and registered for GP Connect by their ASID.
 
 use diesel::prelude::*;
 use serde::Serialize;
 
-use crate::availability::codes::OdsCode;
+use crate::availability::codes::{Asid, CodeError, OdsCode};
 use crate::change_log::{self, Actor, Change};
 use crate::db::ids::PracticeId;
 use crate::db::schema::practices;
@@ -15,6 +16,10 @@ pub struct Practice {
     pub ods_code: String,
     pub name: String,
     pub list_size: i32,
+    /// The ASID GP Connect consumers must send as `Ssp-To`; `None` while the practice is not
+    /// registered. Changed only by [`set_asid`], which logs it as a change of its own.
+    #[serde(skip)]
+    pub asid: Option<String>,
 }
 
 pub fn by_ods(conn: &mut PgConnection, ods: &OdsCode) -> QueryResult<Option<Practice>> {
@@ -74,5 +79,47 @@ pub fn upsert(
             },
         )?;
         Ok(practice)
+    })
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AsidError {
+    #[error(transparent)]
+    Invalid(#[from] CodeError),
+    #[error(transparent)]
+    Database(#[from] diesel::result::Error),
+}
+
+/// Registers the practice for GP Connect under `asid` (or, with `None`, withdraws it), with a
+/// change-log row.
+pub fn set_asid(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    practice: PracticeId,
+    asid: Option<&str>,
+) -> Result<(), AsidError> {
+    let asid = asid.map(Asid::parse).transpose()?;
+    let asid = asid.as_ref().map(Asid::as_str);
+    conn.transaction(|conn| {
+        let before: Option<String> = practices::table
+            .find(practice)
+            .select(practices::asid)
+            .first(conn)?;
+        diesel::update(practices::table.find(practice))
+            .set(practices::asid.eq(asid))
+            .execute(conn)?;
+        change_log::record(
+            conn,
+            actor,
+            Change {
+                practice: Some(practice),
+                action: "update",
+                entity: "practice_asid",
+                entity_id: Some(practice.0),
+                before: Some(serde_json::json!({ "asid": before })),
+                after: Some(serde_json::json!({ "asid": asid })),
+            },
+        )?;
+        Ok(())
     })
 }

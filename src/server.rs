@@ -7,7 +7,7 @@ use actix_web::dev::Server;
 use actix_web::{App, HttpResponse, HttpServer, get, web};
 use diesel::RunQueryDsl;
 
-use crate::fhir::audit::AuditTrail;
+use crate::fhir::request_trail::RequestTrail;
 use crate::state::AppState;
 
 /// Liveness and database reachability, for load balancers and the demo's own check.
@@ -59,7 +59,7 @@ fn serve(
     // heap of its own (memory, BENCHMARKS.md).
     let workers = std::thread::available_parallelism().map_or(1, usize::from);
     let blocking_threads = (state.pool.max_size() as usize).div_ceil(workers).max(1);
-    let audit = web::Data::new(AuditTrail::start(state.pool.clone()));
+    let audit = web::Data::new(RequestTrail::start(state.pool.clone()));
     let data = web::Data::new(state);
     let server = HttpServer::new(move || {
         App::new()

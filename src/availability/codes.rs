@@ -210,6 +210,33 @@ impl fmt::Display for OdsCode {
     }
 }
 
+/// An ASID: the Spine accredited system id of a system connected to Spine, all digits
+/// (what consumers send as `Ssp-From` and `Ssp-To`, and what registers a practice for GP Connect).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Asid(String);
+
+impl Asid {
+    pub fn parse(input: &str) -> Result<Self, CodeError> {
+        if (1..=20).contains(&input.len()) && input.bytes().all(|b| b.is_ascii_digit()) {
+            Ok(Asid(input.to_owned()))
+        } else {
+            Err(CodeError(format!(
+                "'{input}' is not an ASID: expected the digits of a Spine accredited system id"
+            )))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Asid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -259,6 +286,17 @@ mod tests {
         assert_eq!(OdsCode::parse("RRF").unwrap().as_str(), "RRF");
         for bad in ["", "AB", "A2004-7", "A20047A20047", "A 0047"] {
             assert!(OdsCode::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn asids_are_digits() {
+        assert_eq!(
+            Asid::parse("200000000359").unwrap().as_str(),
+            "200000000359"
+        );
+        for bad in ["", "20000000035X", " 200000000359", "123456789012345678901"] {
+            assert!(Asid::parse(bad).is_err(), "{bad:?}");
         }
     }
 }

@@ -5,12 +5,13 @@
 use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
 
-use super::format::Format;
+use super::format::{Format, Unsupported};
 use super::node::{Node, Obj};
-use super::{OPERATION_OUTCOME_PROFILE, SPINE_ERROR_SYSTEM};
+use super::profiles::{OPERATION_OUTCOME_PROFILE, SPINE_ERROR_SYSTEM};
 
 /// The Spine error codes bookable returns (CodeSystem Spine-ErrorOrWarningCode-1), each with
 /// its display, FHIR issue type and HTTP status from the GP Connect error handling guidance.
+/// A refusal's code is left on its response (an extension) for the request trail.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SpineCode {
     BadRequest,
@@ -93,6 +94,12 @@ impl From<crate::db::DbError> for FhirError {
     }
 }
 
+impl From<Unsupported> for FhirError {
+    fn from(e: Unsupported) -> Self {
+        FhirError::new(SpineCode::UnsupportedMediaType, e.0)
+    }
+}
+
 impl FhirError {
     pub fn new(code: SpineCode, diagnostics: impl Into<String>) -> Self {
         FhirError {
@@ -111,10 +118,6 @@ impl FhirError {
 
     pub fn invalid_resource(diagnostics: impl Into<String>) -> Self {
         Self::new(SpineCode::InvalidResource, diagnostics)
-    }
-
-    pub fn unsupported_media_type(diagnostics: impl Into<String>) -> Self {
-        Self::new(SpineCode::UnsupportedMediaType, diagnostics)
     }
 
     pub fn internal(diagnostics: impl Into<String>) -> Self {
@@ -162,8 +165,7 @@ impl FhirError {
                 Format::Json => body.to_json(),
                 Format::Xml => body.to_xml(),
             });
-        res.extensions_mut()
-            .insert(super::audit::ErrorCode(self.code.code()));
+        res.extensions_mut().insert(self.code);
         res
     }
 }

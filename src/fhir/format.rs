@@ -5,7 +5,9 @@
 use actix_web::HttpRequest;
 use actix_web::http::header::{ACCEPT, CONTENT_TYPE};
 
-use super::error::FhirError;
+/// A format bookable can't produce, with the diagnostics for the 415 that refuses it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unsupported(pub String);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -57,11 +59,11 @@ fn format_param(query: &str) -> Option<String> {
         .map(|(_, v)| v)
 }
 
-/// The format of the response to `req`, or the 415 to send (as JSON).
-pub fn negotiate(req: &HttpRequest) -> Result<Format, FhirError> {
+/// The format of the response to `req`, or why none can be produced (a 415, sent as JSON).
+pub fn negotiate(req: &HttpRequest) -> Result<Format, Unsupported> {
     if let Some(value) = format_param(req.query_string()) {
         return Format::parse(&value).ok_or_else(|| {
-            FhirError::unsupported_media_type(format!(
+            Unsupported(format!(
                 "_format '{value}' is not supported: use application/fhir+json or application/fhir+xml"
             ))
         });
@@ -79,7 +81,7 @@ pub fn negotiate(req: &HttpRequest) -> Result<Format, FhirError> {
 }
 
 /// The preferred supported type in an Accept header; `None` when it accepts anything.
-fn from_accept(accept: &str) -> Result<Option<Format>, FhirError> {
+fn from_accept(accept: &str) -> Result<Option<Format>, Unsupported> {
     let mut ranges: Vec<(f32, &str)> = accept
         .split(',')
         .map(str::trim)
@@ -108,7 +110,7 @@ fn from_accept(accept: &str) -> Result<Option<Format>, FhirError> {
             return Ok(None);
         }
     }
-    Err(FhirError::unsupported_media_type(format!(
+    Err(Unsupported(format!(
         "Accept '{accept}' names no supported type: use application/fhir+json or application/fhir+xml"
     )))
 }
@@ -118,12 +120,12 @@ mod tests {
     use super::*;
     use actix_web::test::TestRequest;
 
-    fn negotiated(uri: &str, headers: &[(&str, &str)]) -> Result<Format, u16> {
+    fn negotiated(uri: &str, headers: &[(&str, &str)]) -> Result<Format, ()> {
         let mut req = TestRequest::get().uri(uri);
         for (name, value) in headers {
             req = req.insert_header((*name, *value));
         }
-        negotiate(&req.to_http_request()).map_err(|e| e.status().as_u16())
+        negotiate(&req.to_http_request()).map_err(|_| ())
     }
 
     #[test]
@@ -179,8 +181,8 @@ mod tests {
     }
 
     #[test]
-    fn unsupported_formats_are_415() {
-        assert_eq!(negotiated("/Slot?_format=text/html", &[]), Err(415));
-        assert_eq!(negotiated("/Slot", &[("accept", "text/html")]), Err(415));
+    fn unsupported_formats_are_refused() {
+        assert_eq!(negotiated("/Slot?_format=text/html", &[]), Err(()));
+        assert_eq!(negotiated("/Slot", &[("accept", "text/html")]), Err(()));
     }
 }

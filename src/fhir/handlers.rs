@@ -7,13 +7,16 @@ use diesel::PgConnection;
 
 use super::error::{FhirError, SpineCode};
 use super::format::{Format, negotiate};
+use super::interaction::Interaction;
+use super::jwt::{Requester, check_jwt};
 use super::node::Node;
 use super::resources::{self, Includes};
 use super::search;
-use super::security::{Interaction, Requester, SspHeaders, check_jwt, check_ssp_headers};
-use super::store::{self, PracticeEndpoint};
+use super::ssp::{SspHeaders, check_addressed_to, check_ssp_headers};
+use super::store;
 use crate::availability::codes::OdsCode;
 use crate::availability::query;
+use crate::practice::{self, Practice};
 use crate::state::AppState;
 
 /// A request whose format, headers and token passed the checks.
@@ -25,7 +28,7 @@ struct Checked {
 
 /// The checks every request passes first; a refusal comes with the format to send it in.
 fn check(req: &HttpRequest, interaction: Interaction) -> Result<Checked, (Format, FhirError)> {
-    let format = negotiate(req).map_err(|e| (Format::Json, e))?;
+    let format = negotiate(req).map_err(|e| (Format::Json, e.into()))?;
     let refuse = |e: FhirError| (format, e);
     let ssp = check_ssp_headers(req, interaction).map_err(refuse)?;
     let now = chrono::Utc::now().timestamp();
@@ -66,9 +69,9 @@ async fn with_practice<T: Send + 'static>(
     state: &AppState,
     ods: String,
     ssp: &SspHeaders,
-    work: impl FnOnce(&mut PgConnection, &PracticeEndpoint) -> Result<T, FhirError> + Send + 'static,
+    work: impl FnOnce(&mut PgConnection, &Practice) -> Result<T, FhirError> + Send + 'static,
 ) -> Result<T, FhirError> {
-    let to_asid = ssp.to_asid.clone();
+    let ssp = ssp.clone();
     crate::db::run(&state.pool, move |conn| {
         let not_found = || {
             FhirError::new(
@@ -77,24 +80,10 @@ async fn with_practice<T: Send + 'static>(
             )
         };
         let ods = OdsCode::parse(&ods).map_err(|_| not_found())?;
-        let practice = store::practice_by_ods(conn, &ods)
+        let practice = practice::by_ods(conn, &ods)
             .map_err(database_error)?
             .ok_or_else(not_found)?;
-        match &practice.asid {
-            None => {
-                return Err(FhirError::bad_request(format!(
-                    "practice {} is not registered for GP Connect (it has no ASID)",
-                    practice.ods_code
-                )));
-            }
-            Some(asid) if *asid != to_asid => {
-                return Err(FhirError::bad_request(format!(
-                    "Ssp-To '{to_asid}' is not the ASID of practice {}",
-                    practice.ods_code
-                )));
-            }
-            Some(_) => {}
-        }
+        check_addressed_to(&ssp, &practice)?;
         work(conn, &practice)
     })
     .await
@@ -203,7 +192,7 @@ async fn read(
     path: web::Path<(String, String)>,
     interaction: Interaction,
     not_found: SpineCode,
-    load: fn(&mut PgConnection, &PracticeEndpoint, i64) -> diesel::QueryResult<Option<Node>>,
+    load: fn(&mut PgConnection, &Practice, i64) -> diesel::QueryResult<Option<Node>>,
 ) -> HttpResponse {
     let checked = match check(&req, interaction) {
         Ok(c) => c,

@@ -12,12 +12,13 @@
 //! | `GET Organization/{id}`   | `urn:nhs:names:services:gpconnect:fhir:rest:read:organization-1`   |
 //!
 //! Every request is checked in this order: the response format ([`format`], else 415), the
-//! Spine Secure Proxy headers and the audit JWT ([`security`], 400/422), the practice (404
-//! `ORGANISATION_NOT_FOUND`) and its ASID as `Ssp-To` (400), then the request itself
-//! ([`search`]: 400/422; reads: 404). Which slots a consumer sees is decided by the query module
+//! Spine Secure Proxy headers ([`ssp`], 400) and the audit JWT ([`jwt`], 400/422), the practice
+//! (404 `ORGANISATION_NOT_FOUND`) and its ASID as `Ssp-To` ([`ssp`], 400), then the request
+//! itself ([`search`]: 400/422; reads: 404). Which slots a consumer sees is decided by the query module
 //! alone (`availability::query::free_slots`); this layer only parses the request and writes the
 //! answer ([`resources`]). Every response, errors included, carries `Cache-Control: no-store`,
-//! and everything logged while serving it is in a span with the request's `Ssp-TraceID`.
+//! and everything logged while serving it is in a span with the request's `Ssp-TraceID`; every
+//! request, refused ones included, leaves a row in the [`request_trail`].
 //!
 //! Where the 1.2.7 specification differs from our digest of it, the specification is followed:
 //! the Organization is returned with any slot whether or not
@@ -25,14 +26,17 @@
 //! keeps), and the error coding system is the one the specification and its provider test suite
 //! use, `https://fhir.nhs.uk/STU3/ValueSet/Spine-ErrorOrWarningCode-1`.
 
-pub mod audit;
 pub mod error;
 pub mod format;
 mod handlers;
+pub mod interaction;
+pub mod jwt;
 pub mod node;
+pub mod profiles;
+pub mod request_trail;
 pub mod resources;
 pub mod search;
-pub mod security;
+pub mod ssp;
 pub mod store;
 pub mod tls;
 
@@ -43,31 +47,14 @@ use actix_web::middleware::{Compress, Next, from_fn};
 use actix_web::web;
 use tracing::Instrument;
 
-pub const GP_CONNECT_VERSION: &str = "1.2.7";
-pub const FHIR_VERSION: &str = "3.0.1";
-/// The date of this CapabilityStatement's content.
-pub const CAPABILITY_DATE: &str = "2026-11-23";
-
-pub const SLOT_PROFILE: &str = "https://fhir.nhs.uk/STU3/StructureDefinition/GPConnect-Slot-1";
-pub const SCHEDULE_PROFILE: &str =
-    "https://fhir.nhs.uk/STU3/StructureDefinition/GPConnect-Schedule-1";
-pub const PRACTITIONER_PROFILE: &str =
-    "https://fhir.nhs.uk/STU3/StructureDefinition/CareConnect-GPC-Practitioner-1";
-pub const LOCATION_PROFILE: &str =
-    "https://fhir.nhs.uk/STU3/StructureDefinition/CareConnect-GPC-Location-1";
-pub const ORGANIZATION_PROFILE: &str =
-    "https://fhir.nhs.uk/STU3/StructureDefinition/CareConnect-GPC-Organization-1";
-pub const OPERATION_OUTCOME_PROFILE: &str =
-    "https://fhir.nhs.uk/STU3/StructureDefinition/GPConnect-OperationOutcome-1";
-pub const SPINE_ERROR_SYSTEM: &str = "https://fhir.nhs.uk/STU3/ValueSet/Spine-ErrorOrWarningCode-1";
-pub const SDS_USER_ID_SYSTEM: &str = "https://fhir.nhs.uk/Id/sds-user-id";
-pub const SDS_ROLE_PROFILE_ID_SYSTEM: &str = "https://fhir.nhs.uk/Id/sds-role-profile-id";
+use error::SpineCode;
+use request_trail::{Entry, RequestTrail};
 
 /// The path of a practice's service root URL; `{ods}` is the practice's ODS code.
 pub const BASE_PATH: &str = "/fhir/{ods}/STU3/1/gpconnect";
 
 /// `Cache-Control: no-store` on every response, the `Ssp-TraceID` span around the handler, and
-/// the request's row in the audit trail.
+/// the request's row in the request trail.
 async fn gpconnect_layer(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -84,7 +71,7 @@ async fn gpconnect_layer(
         ssp_trace_id = %optional("Ssp-TraceID").unwrap_or_default(),
         ssp_interaction = %optional("Ssp-InteractionID").unwrap_or_default(),
     );
-    let mut entry = audit::Entry {
+    let mut entry = Entry {
         at: chrono::Utc::now(),
         practice_ods: req.match_info().get("ods").unwrap_or_default().to_owned(),
         method: req.method().to_string(),
@@ -95,14 +82,14 @@ async fn gpconnect_layer(
         interaction: optional("Ssp-InteractionID"),
         status: 0,
         error_code: None,
-        jwt_claims: audit::jwt_claims(
+        jwt_claims: jwt::claims_as_sent(
             req.headers()
                 .get(AUTHORIZATION)
                 .and_then(|v| v.to_str().ok()),
         ),
     };
     let trail = req
-        .app_data::<web::Data<audit::AuditTrail>>()
+        .app_data::<web::Data<RequestTrail>>()
         .map(|trail| trail.get_ref().clone());
     // Handlers and their extractors turn errors into responses, which pass through here.
     let mut res = next.call(req).instrument(span).await?.map_into_boxed_body();
@@ -112,11 +99,11 @@ async fn gpconnect_layer(
     entry.error_code = res
         .response()
         .extensions()
-        .get::<audit::ErrorCode>()
-        .map(|c| c.0);
+        .get::<SpineCode>()
+        .map(|c| c.code());
     match trail {
         Some(trail) => trail.record(entry),
-        None => tracing::error!(?entry, "no GP Connect audit trail configured"),
+        None => tracing::error!(?entry, "no GP Connect request trail configured"),
     }
     Ok(res)
 }

@@ -9,8 +9,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use chrono_tz::Europe::London;
 
 use super::node::{Node, Obj, Streamed};
-use super::store::PracticeEndpoint;
-use super::*;
+use super::profiles::*;
 use crate::availability::codes::{
     DELIVERY_CHANNEL_EXTENSION, ODS_CODE_SYSTEM, PRACTITIONER_ROLE_EXTENSION, PractitionerRole,
     SDS_JOB_ROLE_SYSTEM,
@@ -19,6 +18,7 @@ use crate::availability::query::{
     FreeSlot, LocationSummary, PractitionerSummary, ScheduleSummary, SlotSearchResult,
 };
 use crate::db::ids::{PracticeId, ScheduleId};
+use crate::practice::Practice;
 
 /// A time as GP Connect sends it: UK local time with the offset then in force, to the second.
 pub fn uk_time(t: DateTime<Utc>) -> String {
@@ -204,7 +204,7 @@ pub fn location(l: &LocationSummary, organization: PracticeId) -> Node {
     )
 }
 
-pub fn organization(p: &PracticeEndpoint) -> Node {
+pub fn organization(p: &Practice) -> Node {
     let identifier = Obj::new()
         .put("system", ODS_CODE_SYSTEM)
         .put("value", &p.ods_code);
@@ -233,7 +233,7 @@ pub struct Includes {
 /// entry is made as it is written.
 pub fn search_bundle<'a>(
     result: &'a SlotSearchResult,
-    practice: &'a PracticeEndpoint,
+    practice: &'a Practice,
     includes: Includes,
     base: &'a str,
 ) -> Streamed<impl Iterator<Item = Node> + 'a> {

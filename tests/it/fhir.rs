@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use bookable::change_log::Actor;
-use bookable::fhir::store::set_asid;
+use bookable::practice::set_asid;
 use reqwest::header::HeaderMap;
 use serde_json::{Value, json};
 

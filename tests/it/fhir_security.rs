@@ -103,7 +103,7 @@ async fn ssp_to_must_be_the_practice_s_asid() {
         .await
         .assert_error(400, "BAD_REQUEST");
     // A practice without an ASID is not registered for GP Connect: nothing reaches it.
-    bookable::fhir::store::set_asid(
+    bookable::practice::set_asid(
         &mut app.conn(),
         &bookable::change_log::Actor::system("test"),
         f.a,

@@ -1,4 +1,5 @@
-//! The GP Connect audit trail: one `gpconnect_audit` row per request, refused ones included,
+//! The GP Connect request trail (the audit GP Connect requires of a provider, kept apart from
+//! the managers' change log): one `gpconnect_audit` row per request, refused ones included,
 //! with the SSP headers, the JWT's claims (who asked, for which organisation, from which device),
 //! the status and the Spine error code.
 //!
@@ -8,18 +9,12 @@
 
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
-use base64::Engine;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use serde_json::Value;
 
-use super::security::BASE64URL;
 use crate::db::DbPool;
 use crate::db::schema::gpconnect_audit;
-
-/// The Spine error code of a refused request, left on its response for the audit row.
-#[derive(Debug, Clone, Copy)]
-pub struct ErrorCode(pub &'static str);
 
 #[derive(Debug, Insertable)]
 #[diesel(table_name = gpconnect_audit)]
@@ -37,28 +32,17 @@ pub struct Entry {
     pub jwt_claims: Option<Value>,
 }
 
-/// The claims of a bearer token, when its middle part is base64url JSON (whatever else is
-/// wrong with it: the audit keeps what a refused request sent too).
-pub fn jwt_claims(authorization: Option<&str>) -> Option<Value> {
-    let payload = authorization?
-        .strip_prefix("Bearer ")?
-        .trim()
-        .split('.')
-        .nth(1)?;
-    serde_json::from_slice(&BASE64URL.decode(payload).ok()?).ok()
-}
-
-/// Where handlers send audit rows; cloning shares the one writer.
+/// Where the GP Connect layer sends trail rows; cloning shares the one writer.
 #[derive(Clone)]
-pub struct AuditTrail(SyncSender<Entry>);
+pub struct RequestTrail(SyncSender<Entry>);
 
 /// Rows a request may queue ahead of the writer before it waits.
 const QUEUE: usize = 4096;
 /// Rows per INSERT (PostgreSQL allows 65,535 parameters; 11 per row).
 const BATCH: usize = 1000;
 
-impl AuditTrail {
-    /// Starts the writer thread; it ends when the last `AuditTrail` is dropped, after writing
+impl RequestTrail {
+    /// Starts the writer thread; it ends when the last `RequestTrail` is dropped, after writing
     /// what was queued.
     pub fn start(pool: DbPool) -> Self {
         let (sender, receiver) = sync_channel(QUEUE);
@@ -66,7 +50,7 @@ impl AuditTrail {
             .name("gpconnect-audit".into())
             .spawn(move || write_batches(&pool, &receiver))
             .expect("start the GP Connect audit writer");
-        AuditTrail(sender)
+        RequestTrail(sender)
     }
 
     pub fn record(&self, entry: Entry) {

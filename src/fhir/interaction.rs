@@ -1,0 +1,32 @@
+//! The GP Connect interactions bookable serves: the `Ssp-InteractionID` each request must send
+//! and the `requested_scope` its token must hold.
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Interaction {
+    SearchSlot,
+    ReadMetadata,
+    ReadPractitioner,
+    ReadLocation,
+    ReadOrganization,
+}
+
+impl Interaction {
+    pub fn id(self) -> &'static str {
+        match self {
+            Self::SearchSlot => "urn:nhs:names:services:gpconnect:fhir:rest:search:slot-1",
+            Self::ReadMetadata => "urn:nhs:names:services:gpconnect:fhir:rest:read:metadata-1",
+            Self::ReadPractitioner => {
+                "urn:nhs:names:services:gpconnect:fhir:rest:read:practitioner-1"
+            }
+            Self::ReadLocation => "urn:nhs:names:services:gpconnect:fhir:rest:read:location-1",
+            Self::ReadOrganization => {
+                "urn:nhs:names:services:gpconnect:fhir:rest:read:organization-1"
+            }
+        }
+    }
+
+    /// The `requested_scope` the interaction needs.
+    pub fn scope(self) -> &'static str {
+        "organization/*.read"
+    }
+}
