@@ -4,6 +4,7 @@ pub mod admin;
 pub mod api;
 pub mod availability;
 pub mod change_log;
+pub mod credentials;
 pub mod db;
 pub mod demo;
 pub mod fhir;

@@ -34,8 +34,8 @@ struct Cli {
     /// $XDG_DATA_HOME/bookable or ~/.local/share/bookable).
     #[arg(long, env = "BOOKABLE_DATA_DIR", global = true)]
     data_dir: Option<std::path::PathBuf>,
-    /// Bearer token of the JSON API for the practice's systems (rota import, bookings);
-    /// without one that API is switched off.
+    /// For development only: a bearer token of the JSON API that may act for every practice.
+    /// Practice systems get credentials of their own (`bookable credential issue`).
     #[arg(
         long,
         env = "BOOKABLE_API_TOKEN",
@@ -73,6 +73,9 @@ enum Command {
     /// Manage users of the admin UI.
     #[command(subcommand)]
     User(UserCommand),
+    /// Manage the credentials of practice systems for the JSON API.
+    #[command(subcommand)]
+    Credential(CredentialCommand),
     /// Import a practice's schedules and slots from a JSON document (see README).
     Import { file: std::path::PathBuf },
     /// Show, or change, the settings of the capacity reports.
@@ -124,6 +127,26 @@ enum UserCommand {
     },
 }
 
+#[derive(Subcommand)]
+enum CredentialCommand {
+    /// Issue a credential for the practices one system serves; its secret is shown only now.
+    Issue {
+        /// Who holds it, e.g. "Riverside clinical system".
+        #[arg(long)]
+        name: String,
+        /// The ODS code of a practice it may act for; repeatable.
+        #[arg(long = "practice", required = true)]
+        practices: Vec<String>,
+    },
+    /// Revoke a credential at once.
+    Revoke {
+        #[arg(long)]
+        id: i64,
+    },
+    /// List the credentials (never their secrets).
+    List,
+}
+
 /// The database to use: DATABASE_URL's, or `database` in the private cluster of the data folder,
 /// in use as long as the guard lives. `fresh`: empty that database first.
 fn database(
@@ -172,11 +195,67 @@ async fn serve(
     let mut state = AppState::new(pool);
     state.admin = bookable::admin::AdminSettings::from_env(cookie_secure)?;
     if let Some(token) = api_token {
-        state.api = bookable::api::ApiSettings::with_token(token);
+        tracing::warn!(
+            "BOOKABLE_API_TOKEN is set: it opens the JSON API of every practice (for development); \
+             give each practice system its own credential (bookable credential issue)"
+        );
+        state.api = bookable::api::ApiSettings::with_all_practices_token(token);
     }
     match tls {
         Some(config) => server::run_tls(listener, state, config)?.await?,
         None => server::run(listener, state)?.await?,
+    }
+    Ok(())
+}
+
+fn credential(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    command: CredentialCommand,
+) -> anyhow::Result<()> {
+    use bookable::credentials;
+    match command {
+        CredentialCommand::Issue { name, practices } => {
+            anyhow::ensure!(!name.trim().is_empty(), "--name must not be empty");
+            let mut ids = Vec::new();
+            for ods in &practices {
+                let Some(p) = practice::by_ods(conn, &OdsCode::parse(ods)?)? else {
+                    bail!("unknown practice {ods}");
+                };
+                ids.push(p.id);
+            }
+            let (id, secret) = credentials::issue(conn, actor, &name, &ids)?;
+            println!(
+                "Credential {id} issued to {name} for {}.",
+                practices.join(", ")
+            );
+            println!("Its secret, shown only this once (send it as Authorization: Bearer …):");
+            println!("{secret}");
+        }
+        CredentialCommand::Revoke { id } => {
+            if !credentials::revoke(conn, actor, bookable::db::ids::CredentialId(id))? {
+                bail!("no live credential {id}");
+            }
+            println!("Credential {id} revoked.");
+        }
+        CredentialCommand::List => {
+            for l in credentials::list(conn, None)? {
+                let c = &l.credential;
+                let state = match c.revoked_at {
+                    Some(at) => format!("revoked {at}"),
+                    None => "live".to_owned(),
+                };
+                let used = c
+                    .last_used_at
+                    .map_or("never used".to_owned(), |t| format!("last used {t}"));
+                println!(
+                    "{}\t{}\t{}\t{state}\t{used}",
+                    c.id,
+                    c.name,
+                    l.practices.join(",")
+                );
+            }
+        }
     }
     Ok(())
 }
@@ -269,6 +348,7 @@ async fn main() -> anyhow::Result<()> {
             )?;
             println!("User {username} saved.");
         }
+        Command::Credential(command) => credential(&mut migrated(&url)?, &actor, command)?,
         Command::Synthetic {
             practices,
             weeks,

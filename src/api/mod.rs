@@ -1,110 +1,115 @@
 //! The JSON API for the practice's own systems (its clinical system, or the provider system's
 //! FHIR layer): rota imports, and recording and releasing GP Connect bookings so booking limits
-//! can count them. Calls carry `Authorization: Bearer <BOOKABLE_API_TOKEN>`; with no token
-//! configured the API is switched off.
+//! can count them. Calls carry `Authorization: Bearer <secret>`: a practice system credential,
+//! scoped to the practices it serves (`bookable credential issue`), or in development the
+//! all-practices `BOOKABLE_API_TOKEN`. Every answer, errors included, is JSON.
 
+mod body;
+mod error;
 mod settings;
 
+pub use error::ApiError;
 pub use settings::ApiSettings;
 
-use actix_web::http::StatusCode;
+use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::Utc;
 use diesel::prelude::*;
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::availability::booking::{self, Booker, BookingError};
 use crate::availability::codes::{OdsCode, OrganisationType};
 use crate::change_log::Actor;
+use crate::credentials::{self, Authorised};
 use crate::db::ids::{BookingId, PracticeId, SlotId};
 use crate::db::schema::slots;
 use crate::ingest::{self, ImportError};
 use crate::state::AppState;
 
-/// A status and JSON body, built on the blocking pool (an `HttpResponse` can't cross threads).
-type Reply = (StatusCode, Value);
-
-/// A reply that ends the request early: a problem of the practice lookup or the database.
-struct Problem(Reply);
-
-impl From<crate::db::DbError> for Problem {
-    fn from(e: crate::db::DbError) -> Self {
-        Problem(internal(e))
-    }
+/// The practice in the path, and who is acting for it.
+struct Caller {
+    practice: PracticeId,
+    actor: Actor,
 }
 
-fn problem(status: StatusCode, message: impl Into<String>) -> Reply {
-    (status, json!({ "error": message.into() }))
-}
-
-fn internal(e: impl std::fmt::Display) -> Reply {
-    tracing::error!("API request failed: {e}");
-    problem(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
-}
-
-/// Runs `f` on a pooled connection for the practice named in the path, after the token check.
-async fn with_practice<F>(
-    state: web::Data<AppState>,
-    req: HttpRequest,
+/// Checks the bearer token for the practice named in the path, then runs `work` for it.
+async fn for_practice<T, F>(
+    state: &AppState,
+    req: &HttpRequest,
     ods: String,
-    f: F,
-) -> HttpResponse
+    work: F,
+) -> Result<T, ApiError>
 where
-    F: FnOnce(&mut PgConnection, PracticeId) -> Reply + Send + 'static,
+    T: Send + 'static,
+    F: FnOnce(&mut PgConnection, Caller) -> Result<T, ApiError> + Send + 'static,
 {
-    let (status, body) = if !state.api.accepts(&req) {
-        problem(
-            StatusCode::UNAUTHORIZED,
-            "a valid bearer token (BOOKABLE_API_TOKEN) is required",
-        )
-    } else if let Ok(ods) = OdsCode::parse(&ods) {
-        crate::db::run(&state.pool, move |conn| {
-            match crate::practice::by_ods(conn, &ods).map_err(|e| Problem(internal(e)))? {
-                Some(p) => Ok(f(conn, p.id)),
-                None => Err(Problem(problem(StatusCode::NOT_FOUND, "unknown practice"))),
+    let token = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|h| h.to_str().ok())
+        .and_then(|h| h.strip_prefix("Bearer "))
+        .map(str::to_owned)
+        .ok_or(ApiError::Unauthorized)?;
+    let all_practices = state.api.is_all_practices_token(&token);
+    let code = OdsCode::parse(&ods);
+    let unknown = move || ApiError::NotFound(format!("unknown practice '{ods}'"));
+    let code = code.map_err(|_| unknown())?;
+    crate::db::run(&state.pool, move |conn| {
+        let practice = crate::practice::by_ods(conn, &code)?.ok_or_else(unknown)?;
+        let actor = if all_practices {
+            Actor::system("api (all-practices development token)")
+        } else {
+            match credentials::authorise(conn, &token, practice.id)? {
+                Authorised::Yes(actor) => actor,
+                Authorised::OtherPractice => return Err(ApiError::OtherPractice(code.to_string())),
+                Authorised::Unknown => return Err(ApiError::Unauthorized),
             }
-        })
-        .await
-        .unwrap_or_else(|Problem(reply)| reply)
-    } else {
-        problem(StatusCode::NOT_FOUND, "unknown practice")
-    };
-    if status == StatusCode::NO_CONTENT {
-        return HttpResponse::NoContent().finish();
-    }
-    HttpResponse::build(status).json(body)
+        };
+        work(
+            conn,
+            Caller {
+                practice: practice.id,
+                actor,
+            },
+        )
+    })
+    .await
 }
 
 async fn import_rota(
     state: web::Data<AppState>,
     req: HttpRequest,
     path: web::Path<String>,
-    body: web::Bytes,
-) -> HttpResponse {
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
     let ods = path.into_inner();
-    with_practice(state, req, ods.clone(), move |conn, _| {
-        let Ok(json) = std::str::from_utf8(&body) else {
-            return problem(StatusCode::BAD_REQUEST, "the body is not UTF-8");
-        };
-        let doc: ingest::ImportDocument = match serde_json::from_str(json) {
-            Ok(doc) => doc,
-            Err(e) => return problem(StatusCode::BAD_REQUEST, ImportError::Malformed(e).to_string()),
-        };
+    // The credential is checked before the body is read.
+    for_practice(&state, &req, ods.clone(), |_, _| Ok(())).await?;
+    let json = body::read_document(&req, payload, body::DOCUMENT_LIMIT).await?;
+    let summary = for_practice(&state, &req, ods.clone(), move |conn, caller| {
+        let doc: ingest::ImportDocument = serde_json::from_str(&json)
+            .map_err(|e| ApiError::BadRequest(ImportError::Malformed(e).to_string()))?;
         if !doc.practice.eq_ignore_ascii_case(&ods) {
-            return problem(StatusCode::UNPROCESSABLE_ENTITY, "the document is for another practice");
+            return Err(ApiError::Invalid {
+                message: "the document is for another practice".into(),
+                problems: vec![format!(
+                    "practice: '{}' is not {ods}, the practice of this call",
+                    doc.practice
+                )],
+            });
         }
-        match ingest::import(conn, &Actor::system("api import"), &doc) {
-            Ok(summary) => (StatusCode::OK, json!(summary)),
-            Err(ImportError::Invalid(errors)) => (
-                StatusCode::UNPROCESSABLE_ENTITY,
-                json!({ "error": "the import was rejected and nothing was written", "problems": errors }),
-            ),
-            Err(e @ ImportError::UnknownPractice(_)) => problem(StatusCode::NOT_FOUND, e.to_string()),
-            Err(e) => internal(e),
-        }
+        ingest::import(conn, &caller.actor, &doc).map_err(|e| match e {
+            ImportError::Invalid(problems) => ApiError::Invalid {
+                message: "the import was rejected and nothing was written".into(),
+                problems,
+            },
+            e @ ImportError::UnknownPractice(_) => ApiError::NotFound(e.to_string()),
+            e => ApiError::internal(e),
+        })
     })
-    .await
+    .await?;
+    Ok(HttpResponse::Ok().json(summary))
 }
 
 #[derive(Deserialize)]
@@ -122,93 +127,94 @@ async fn book(
     req: HttpRequest,
     path: web::Path<String>,
     body: web::Json<BookingRequest>,
-) -> HttpResponse {
+) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
-    with_practice(state, req, path.into_inner(), move |conn, practice| {
-        let ods_code = match OdsCode::parse(&body.ods_code) {
-            Ok(c) => c,
-            Err(e) => return problem(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()),
-        };
-        if let Some(Err(e)) = body.org_type.as_deref().map(OrganisationType::parse) {
-            return problem(StatusCode::UNPROCESSABLE_ENTITY, e.to_string());
-        }
-        let slot: Option<SlotId> = match slots::table
-            .filter(slots::practice_id.eq(practice))
+    let invalid = |field: &str, e: &dyn std::fmt::Display| ApiError::Invalid {
+        message: "the booking request is not valid".into(),
+        problems: vec![format!("{field}: {e}")],
+    };
+    let ods_code = OdsCode::parse(&body.ods_code).map_err(|e| invalid("ods_code", &e))?;
+    if let Some(Err(e)) = body.org_type.as_deref().map(OrganisationType::parse) {
+        return Err(invalid("org_type", &e));
+    }
+    let slot_ref = body.slot.clone();
+    let id = for_practice(&state, &req, path.into_inner(), move |conn, caller| {
+        let slot: SlotId = slots::table
+            .filter(slots::practice_id.eq(caller.practice))
             .filter(slots::external_id.eq(&body.slot))
             .select(slots::id)
             .first(conn)
-            .optional()
-        {
-            Ok(s) => s,
-            Err(e) => return internal(e),
-        };
-        let Some(slot) = slot else {
-            return problem(
-                StatusCode::NOT_FOUND,
-                format!("no slot '{}' at this practice", body.slot),
-            );
-        };
+            .optional()?
+            .ok_or_else(|| {
+                ApiError::NotFound(format!("no slot '{}' at this practice", body.slot))
+            })?;
         let booker = Booker {
             ods_code,
             org_type: body.org_type,
         };
-        match booking::book(
+        booking::book(
             conn,
-            &Actor::system("api booking"),
-            practice,
+            &caller.actor,
+            caller.practice,
             slot,
             &booker,
             Utc::now(),
-        ) {
-            Ok(id) => (
-                StatusCode::CREATED,
-                json!({ "booking": id, "slot": body.slot }),
-            ),
-            Err(BookingError::NotBookable(reasons)) => {
-                let e = BookingError::NotBookable(reasons.clone());
-                let codes: Vec<_> = reasons.iter().map(|r| r.code()).collect();
-                (
-                    StatusCode::CONFLICT,
-                    json!({ "error": e.to_string(), "reasons": codes }),
-                )
-            }
-            Err(e @ BookingError::NotFound) => problem(StatusCode::NOT_FOUND, e.to_string()),
-            Err(e) => internal(e),
-        }
+        )
+        .map_err(|e| match e {
+            BookingError::NotBookable(reasons) => ApiError::Conflict {
+                message: BookingError::NotBookable(reasons.clone()).to_string(),
+                reasons: reasons.iter().map(|r| r.code()).collect(),
+            },
+            e @ BookingError::NotFound => ApiError::NotFound(e.to_string()),
+            e => ApiError::internal(e),
+        })
     })
-    .await
+    .await?;
+    Ok(HttpResponse::Created().json(json!({ "booking": id, "slot": slot_ref })))
 }
 
 async fn release(
     state: web::Data<AppState>,
     req: HttpRequest,
     path: web::Path<(String, i64)>,
-) -> HttpResponse {
+) -> Result<HttpResponse, ApiError> {
     let (ods, id) = path.into_inner();
-    with_practice(
-        state,
-        req,
-        ods,
-        move |conn, practice| match booking::release(
+    for_practice(&state, &req, ods, move |conn, caller| {
+        booking::release(
             conn,
-            &Actor::system("api booking"),
-            practice,
+            &caller.actor,
+            caller.practice,
             BookingId(id),
             Utc::now(),
-        ) {
-            Ok(_) => (StatusCode::NO_CONTENT, Value::Null),
-            Err(e @ BookingError::NotFound) => problem(StatusCode::NOT_FOUND, e.to_string()),
-            Err(e) => internal(e),
-        },
-    )
-    .await
+        )
+        .map_err(|e| match e {
+            e @ BookingError::NotFound => ApiError::NotFound(e.to_string()),
+            e => ApiError::internal(e),
+        })
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+async fn no_such_call() -> Result<HttpResponse, ApiError> {
+    Err(ApiError::NotFound("no such API call".into()))
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
-        web::scope("/api/practices/{ods}")
-            .route("/rota", web::post().to(import_rota))
-            .route("/bookings", web::post().to(book))
-            .route("/bookings/{id}/release", web::post().to(release)),
+        web::scope("/api")
+            .app_data(
+                web::JsonConfig::default()
+                    .limit(16 * 1024)
+                    .error_handler(|e, _| error::json_error(e).into()),
+            )
+            .app_data(web::PathConfig::default().error_handler(|e, _| error::path_error(e).into()))
+            .route("/practices/{ods}/rota", web::post().to(import_rota))
+            .route("/practices/{ods}/bookings", web::post().to(book))
+            .route(
+                "/practices/{ods}/bookings/{id}/release",
+                web::post().to(release),
+            )
+            .default_service(web::to(no_such_call)),
     );
 }

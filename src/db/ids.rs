@@ -35,5 +35,6 @@ typed_id!(
     AuditId,
     GroupId,
     LimitId,
-    BookingId
+    BookingId,
+    CredentialId
 );

@@ -212,3 +212,25 @@ diesel::table! {
         updated_at -> Timestamptz,
     }
 }
+
+diesel::table! {
+    api_credentials (id) {
+        id -> Int8,
+        name -> Text,
+        secret_sha256 -> Bytea,
+        created_at -> Timestamptz,
+        revoked_at -> Nullable<Timestamptz>,
+        last_used_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    api_credential_practices (credential_id, practice_id) {
+        credential_id -> Int8,
+        practice_id -> Int8,
+    }
+}
+
+diesel::joinable!(api_credential_practices -> api_credentials (credential_id));
+diesel::joinable!(api_credential_practices -> practices (practice_id));
+diesel::allow_tables_to_appear_in_same_query!(api_credentials, api_credential_practices, practices);

@@ -1,0 +1,2 @@
+DROP TABLE api_credential_practices;
+DROP TABLE api_credentials;
