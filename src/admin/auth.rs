@@ -1,30 +1,27 @@
-//! Sign-in and sign-out, the signed-in user, and the user's role at the practice in the path.
+//! Sign-in and sign-out, and the signed-in user.
 
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::LazyLock;
 
 use actix_session::{Session, SessionExt};
-use actix_web::http::{StatusCode, header};
+use actix_web::http::StatusCode;
 use actix_web::{FromRequest, HttpRequest, HttpResponse, dev::Payload, web};
 use askama::Template;
 use diesel::prelude::*;
 
 use super::error::AdminError;
-use super::forms::{Errors, FormData};
+use super::forms::{self, Errors, Form};
 use super::security::{csrf_token, rotate_csrf_token};
-use super::view::{Layout, html};
-use crate::availability::codes::OdsCode;
-use crate::db::ids::{PracticeId, UserId};
-use crate::db::schema::{practices, user_practices, users as user_table};
-use crate::practice::Practice;
+use super::view::{Layout, html, see_other};
+use crate::db::ids::UserId;
+use crate::db::schema::users as user_table;
 use crate::state::AppState;
-use crate::users::{self, Role};
+use crate::users;
 
 const USER_KEY: &str = "uid";
 /// When the user signed in (Unix seconds): a session ends this long after, however active.
 const SIGNED_IN_AT_KEY: &str = "at";
-const FLASH_KEY: &str = "flash";
 
 /// Runs database work off the async threads (`db::run` with the admin UI's errors).
 pub async fn run<T, F>(state: &AppState, f: F) -> Result<T, AdminError>
@@ -52,11 +49,10 @@ impl FromRequest for SignedIn {
         let state = req.app_data::<web::Data<AppState>>().cloned();
         Box::pin(async move {
             let id = session
-                .get::<i64>(USER_KEY)
-                .map_err(|e| AdminError::Internal(e.to_string()))?
+                .get::<i64>(USER_KEY)?
                 .map(UserId)
                 .ok_or(AdminError::SignInRequired)?;
-            let state = state.ok_or_else(|| AdminError::Internal("no AppState".into()))?;
+            let state = state.ok_or_else(|| AdminError::internal("no AppState"))?;
             let signed_in_at = session.get::<i64>(SIGNED_IN_AT_KEY)?.unwrap_or(0);
             let age = chrono::Utc::now().timestamp() - signed_in_at;
             if age > state.admin.max_session.num_seconds() {
@@ -80,82 +76,6 @@ impl FromRequest for SignedIn {
             }
         })
     }
-}
-
-/// A user's access to one practice.
-#[derive(Debug, Clone)]
-pub struct Access {
-    pub practice: Practice,
-    pub role: Role,
-}
-
-impl Access {
-    /// Looks up the practice in the path among the user's own; any other is "not found".
-    pub fn load(conn: &mut PgConnection, user: UserId, ods: &str) -> Result<Access, AdminError> {
-        let ods = OdsCode::parse(ods).map_err(|_| AdminError::NotFound)?;
-        let (practice, role): (Practice, String) = practices::table
-            .inner_join(user_practices::table)
-            .filter(practices::ods_code.eq(ods.as_str()))
-            .filter(user_practices::user_id.eq(user))
-            .select((Practice::as_select(), user_practices::role))
-            .first(conn)
-            .optional()?
-            .ok_or(AdminError::NotFound)?;
-        let role = Role::parse(&role).ok_or(AdminError::NotFound)?;
-        Ok(Access { practice, role })
-    }
-
-    pub fn id(&self) -> PracticeId {
-        self.practice.id
-    }
-
-    pub fn can_edit(&self) -> bool {
-        self.role >= Role::Manager
-    }
-
-    pub fn require_admin(&self) -> Result<(), AdminError> {
-        if self.role >= Role::Admin {
-            Ok(())
-        } else {
-            Err(AdminError::Forbidden(
-                "Only admins of this practice can manage its users.",
-            ))
-        }
-    }
-
-    pub fn require_manager(&self) -> Result<(), AdminError> {
-        if self.can_edit() {
-            Ok(())
-        } else {
-            Err(AdminError::Forbidden(
-                "Your role at this practice is viewer: only practice managers and admins can \
-                 change what GP Connect consumers may book.",
-            ))
-        }
-    }
-}
-
-/// The layout of a page for a signed-in user; takes the one-off message, if any.
-pub fn layout(session: &Session, user: &SignedIn, title: String) -> Result<Layout, AdminError> {
-    let flash = session.remove_as::<String>(FLASH_KEY).and_then(Result::ok);
-    Ok(Layout {
-        title,
-        user: Some(user.display_name.clone()),
-        csrf: csrf_token(session)?,
-        practice: None,
-        flash,
-    })
-}
-
-pub fn set_flash(session: &Session, message: &str) -> Result<(), AdminError> {
-    session.insert(FLASH_KEY, message)?;
-    Ok(())
-}
-
-pub fn see_other(location: &str) -> HttpResponse {
-    HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, location))
-        .finish()
 }
 
 #[derive(Template)]
@@ -213,23 +133,23 @@ pub async fn login_form(
 static DUMMY_HASH: LazyLock<String> =
     LazyLock::new(|| users::hash_password("not anyone's password").unwrap_or_default());
 
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+pub struct LoginForm {
+    #[serde(deserialize_with = "forms::text")]
+    username: String,
+    /// As typed: a password is never trimmed.
+    password: String,
+}
+
 pub async fn login(
     req: HttpRequest,
     session: Session,
     state: web::Data<AppState>,
-    form: web::Form<Vec<(String, String)>>,
+    Form(form): Form<LoginForm>,
 ) -> Result<HttpResponse, AdminError> {
-    let form = FormData(form.into_inner());
-    let username = form
-        .get("username")
-        .unwrap_or_default()
-        .to_ascii_lowercase();
-    let password = form
-        .0
-        .iter()
-        .find(|(k, _)| k == "password")
-        .map(|(_, v)| v.clone())
-        .unwrap_or_default();
+    let username = form.username.to_ascii_lowercase();
+    let password = form.password;
     let mut errors = Errors::default();
     if username.is_empty() {
         errors.add("username", "Enter your username");

@@ -15,37 +15,53 @@ pub enum AdminError {
     NotFound,
     #[error("{0}")]
     Forbidden(&'static str),
+    /// The cause is kept, and logged (with its chain) once, where the 500 page is answered.
     #[error("internal error: {0}")]
-    Internal(String),
+    Internal(#[source] anyhow::Error),
+}
+
+impl AdminError {
+    /// An internal error from a cause that can't travel between threads (actix-web's own
+    /// errors) or from a message.
+    pub fn internal(message: impl std::fmt::Display) -> Self {
+        AdminError::Internal(anyhow::anyhow!("{message}"))
+    }
 }
 
 impl From<diesel::result::Error> for AdminError {
     fn from(e: diesel::result::Error) -> Self {
-        AdminError::Internal(e.to_string())
+        AdminError::Internal(e.into())
     }
 }
 
 impl From<crate::db::DbError> for AdminError {
     fn from(e: crate::db::DbError) -> Self {
-        AdminError::Internal(e.to_string())
+        AdminError::Internal(e.into())
     }
 }
 
+impl From<askama::Error> for AdminError {
+    fn from(e: askama::Error) -> Self {
+        AdminError::Internal(e.into())
+    }
+}
+
+/// actix-web's errors are not `Send`: their message is kept.
 impl From<actix_web::Error> for AdminError {
     fn from(e: actix_web::Error) -> Self {
-        AdminError::Internal(e.to_string())
+        AdminError::internal(e)
     }
 }
 
 impl From<actix_session::SessionInsertError> for AdminError {
     fn from(e: actix_session::SessionInsertError) -> Self {
-        AdminError::Internal(e.to_string())
+        AdminError::Internal(e.into())
     }
 }
 
 impl From<actix_session::SessionGetError> for AdminError {
     fn from(e: actix_session::SessionGetError) -> Self {
-        AdminError::Internal(e.to_string())
+        AdminError::Internal(e.into())
     }
 }
 
@@ -53,7 +69,7 @@ impl From<EditError> for AdminError {
     fn from(e: EditError) -> Self {
         match e {
             EditError::NotFound => AdminError::NotFound,
-            other => AdminError::Internal(other.to_string()),
+            other => AdminError::Internal(other.into()),
         }
     }
 }
@@ -96,7 +112,7 @@ impl ResponseError for AdminError {
             ),
             AdminError::Forbidden(why) => ("You can't do this", (*why).to_owned()),
             AdminError::Internal(e) => {
-                tracing::error!(error = %e, "admin UI error");
+                tracing::error!(error = format!("{e:#}"), "admin UI error");
                 (
                     "Sorry, there is a problem with the service",
                     "Try again later. Nothing was changed.".into(),

@@ -1,30 +1,62 @@
-//! Form input (repeated keys kept, as checkboxes send them) and the NHS.UK error pattern:
+//! Typed form input (repeated keys kept, as checkboxes send them) and the NHS.UK error pattern:
 //! an error summary linking to each field, and the message beside the field.
 
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, error, web};
 use chrono::{NaiveDate, NaiveTime};
+use serde::de::{Deserialize, DeserializeOwned, Deserializer};
 
 use crate::availability::codes::{OdsCode, OrganisationType};
 
-pub struct FormData(pub Vec<(String, String)>);
+/// A form body as a `#[derive(Deserialize)]` struct (`serde_html_form`: a repeated key, as
+/// checkboxes send it, fills a `Vec<String>`). Unknown fields, such as the CSRF token the
+/// middleware has already checked, are ignored. Give the struct `#[serde(default)]`, so a field
+/// left out is a form error shown on the page, not a bare 400.
+pub struct Form<T>(pub T);
 
-impl FormData {
-    /// The first value of `name`, trimmed; `None` when missing or blank.
-    pub fn get(&self, name: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.trim())
-            .filter(|v| !v.is_empty())
-    }
+/// The body size `actix_web::web::Form` accepts by default.
+const FORM_LIMIT: usize = 16 * 1024;
+const FORM_TYPE: &str = "application/x-www-form-urlencoded";
 
-    pub fn all(&self, name: &str) -> Vec<&str> {
-        self.0
-            .iter()
-            .filter(|(k, _)| k == name)
-            .map(|(_, v)| v.trim())
-            .filter(|v| !v.is_empty())
-            .collect()
+impl<T: DeserializeOwned + 'static> FromRequest for Form<T> {
+    type Error = actix_web::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let is_form = req.content_type() == FORM_TYPE;
+        let body = web::Bytes::from_request(req, payload);
+        Box::pin(async move {
+            if !is_form {
+                return Err(error::ErrorUnsupportedMediaType("expected a form"));
+            }
+            let body = body.await?;
+            if body.len() > FORM_LIMIT {
+                return Err(error::ErrorPayloadTooLarge("form too large"));
+            }
+            serde_html_form::from_bytes(&body)
+                .map(Form)
+                .map_err(error::ErrorBadRequest)
+        })
     }
+}
+
+/// A text field, trimmed (`#[serde(deserialize_with = "forms::text")]`); a field left out
+/// reads as "", like a blank one.
+pub fn text<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    let v = String::deserialize(d)?;
+    Ok(v.trim().to_owned())
+}
+
+/// Every value of a repeated field (checkboxes), trimmed, blanks left out.
+pub fn texts<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    Ok(Vec::<String>::deserialize(d)?
+        .iter()
+        .map(|v| v.trim())
+        .filter(|v| !v.is_empty())
+        .map(str::to_owned)
+        .collect())
 }
 
 pub struct FieldError {
@@ -61,12 +93,12 @@ impl Errors {
 }
 
 pub fn org_types(
-    form: &FormData,
+    codes: &[String],
     field: &'static str,
     errors: &mut Errors,
 ) -> Vec<OrganisationType> {
     let mut out = Vec::new();
-    for code in form.all(field) {
+    for code in codes {
         match OrganisationType::parse(code) {
             Ok(t) if !out.contains(&t) => out.push(t),
             Ok(_) => {}
@@ -102,13 +134,14 @@ pub fn ods_codes(text: &str, field: &'static str, errors: &mut Errors) -> Vec<Od
     out
 }
 
+/// A required date (blank is missing).
 pub fn date(
-    form: &FormData,
+    value: &str,
     field: &'static str,
     label: &str,
     errors: &mut Errors,
 ) -> Option<NaiveDate> {
-    match form.get(field) {
+    match Some(value.trim()).filter(|v| !v.is_empty()) {
         None => {
             errors.add(field, format!("Enter the {label}"));
             None
@@ -124,12 +157,12 @@ pub fn date(
 }
 
 pub fn optional_time(
-    form: &FormData,
+    value: &str,
     field: &'static str,
     label: &str,
     errors: &mut Errors,
 ) -> Option<NaiveTime> {
-    let v = form.get(field)?;
+    let v = Some(value.trim()).filter(|v| !v.is_empty())?;
     NaiveTime::parse_from_str(v, "%H:%M").ok().or_else(|| {
         errors.add(field, format!("The {label} must be a time like 09:30"));
         None
@@ -147,6 +180,28 @@ pub fn capitalise(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[derive(serde::Deserialize, Default)]
+    #[serde(default)]
+    struct Sample {
+        #[serde(deserialize_with = "text")]
+        name: String,
+        #[serde(deserialize_with = "texts")]
+        boxes: Vec<String>,
+    }
+
+    #[test]
+    fn typed_forms_trim_text_and_collect_repeated_checkboxes() {
+        let f: Sample =
+            serde_html_form::from_str("csrf_token=x&name=+a+&boxes=one&boxes=&boxes=two").unwrap();
+        assert_eq!(f.name, "a");
+        assert_eq!(f.boxes, ["one", "two"]);
+        let f: Sample = serde_html_form::from_str("name=++&boxes=one").unwrap();
+        assert_eq!(f.name, "");
+        assert_eq!(f.boxes, ["one"]);
+        let f: Sample = serde_html_form::from_str("").unwrap();
+        assert!(f.name.is_empty() && f.boxes.is_empty());
+    }
 
     #[test]
     fn ods_codes_are_split_normalised_and_checked() {

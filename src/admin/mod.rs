@@ -7,6 +7,7 @@
 //! every request and call the domain (`availability::manage`, `availability::query`), which
 //! always filters by that practice: another practice's records are simply not found (404).
 
+mod access;
 mod auth;
 mod error;
 mod forms;
@@ -14,12 +15,11 @@ mod pages;
 mod security;
 pub mod session_store;
 mod settings;
-mod sharing;
-mod staff_pages;
 mod view;
 
 /// For pages of other areas served inside this scope (the reports): sign-in, access, errors.
-pub use auth::{Access, SignedIn, run};
+pub use access::{Access, PracticeAccess};
+pub use auth::{SignedIn, run};
 pub use error::AdminError;
 pub use settings::AdminSettings;
 

@@ -1,12 +1,15 @@
-//! What every page shows around its content, and UK local formatting of times.
+//! What every page shows around its content (layout, one-off messages, redirects), and UK
+//! local formatting of times and labels.
 
+use actix_session::Session;
 use actix_web::HttpResponse;
-use actix_web::http::StatusCode;
+use actix_web::http::{StatusCode, header};
 use askama::Template;
 use chrono::{DateTime, Utc};
+use chrono_tz::Europe::London;
 
 use super::error::AdminError;
-use chrono_tz::Europe::London;
+use super::security::csrf_token;
 
 use crate::availability::codes::{ORGANISATION_TYPES, PRACTITIONER_ROLES};
 
@@ -37,12 +40,37 @@ impl PracticeNav {
 
 /// A rendered page with its status.
 pub fn html(status: StatusCode, page: &impl Template) -> Result<HttpResponse, AdminError> {
-    let body = page
-        .render()
-        .map_err(|e| AdminError::Internal(e.to_string()))?;
+    let body = page.render()?;
     Ok(HttpResponse::build(status)
         .content_type("text/html; charset=utf-8")
         .body(body))
+}
+
+/// The session key of the one-off message shown by the next page.
+const FLASH_KEY: &str = "flash";
+
+/// The layout of a page for a signed-in user (by display name); takes the one-off message, if
+/// any.
+pub fn layout(session: &Session, user: &str, title: String) -> Result<Layout, AdminError> {
+    let flash = session.remove_as::<String>(FLASH_KEY).and_then(Result::ok);
+    Ok(Layout {
+        title,
+        user: Some(user.to_owned()),
+        csrf: csrf_token(session)?,
+        practice: None,
+        flash,
+    })
+}
+
+pub fn set_flash(session: &Session, message: &str) -> Result<(), AdminError> {
+    session.insert(FLASH_KEY, message)?;
+    Ok(())
+}
+
+pub fn see_other(location: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, location))
+        .finish()
 }
 
 /// "Mon 24 Nov 2026"

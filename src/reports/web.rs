@@ -230,8 +230,7 @@ async fn download(
     Ok(match table {
         None => HttpResponse::Ok().json(&report),
         Some(table) => {
-            let body =
-                export::csv(&report, table).map_err(|e| AdminError::Internal(e.to_string()))?;
+            let body = export::csv(&report, table).map_err(AdminError::internal)?;
             HttpResponse::Ok()
                 .content_type("text/csv; charset=utf-8")
                 .insert_header((
@@ -336,7 +335,7 @@ async fn page(
         None,
     )
     .render()
-    .map_err(|e| AdminError::Internal(e.to_string()))?;
+    .map_err(AdminError::internal)?;
     let nhs111_chart = match &c.practices[..] {
         [p] if scope.single => Some(
             BarChart::stacked(
@@ -363,7 +362,7 @@ async fn page(
                 )),
             )
             .render()
-            .map_err(|e| AdminError::Internal(e.to_string()))?,
+            .map_err(AdminError::internal)?,
         ),
         _ => None,
     };
@@ -409,7 +408,7 @@ async fn page(
         report,
     }
     .render()
-    .map_err(|e| AdminError::Internal(e.to_string()))?;
+    .map_err(AdminError::internal)?;
     Ok(HttpResponse::Ok()
         .content_type("text/html; charset=utf-8")
         .body(body))

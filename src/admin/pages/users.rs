@@ -4,13 +4,15 @@ use actix_session::Session;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
+use serde::Deserialize;
 
-use super::auth::{Access, SignedIn, run, see_other, set_flash};
-use super::error::AdminError;
-use super::forms::{self, Errors, FormData};
-use super::pages::{actor, practice_layout};
-use super::view::{Layout, html};
+use crate::admin::access::PracticeAccess;
+use crate::admin::auth::run;
+use crate::admin::error::AdminError;
+use crate::admin::forms::{self, Errors, Form};
+use crate::admin::view::{Layout, html, see_other, set_flash};
 use crate::db::ids::UserId;
+use crate::state::AppState;
 use crate::users::practice::{self, PracticeUser, PracticeUserError};
 use crate::users::{Role, UserError};
 
@@ -22,10 +24,18 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 
 const ROLES: [&str; 3] = ["viewer", "manager", "admin"];
 
-struct NewUser {
+/// The new user form, as sent and as shown.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct NewUserForm {
+    #[serde(deserialize_with = "forms::text")]
     username: String,
+    #[serde(deserialize_with = "forms::text")]
     display_name: String,
+    #[serde(deserialize_with = "forms::text")]
     role: String,
+    /// As typed: a password is never trimmed, and never shown again.
+    password: String,
 }
 
 #[derive(Template)]
@@ -35,7 +45,7 @@ struct UsersPage {
     ods: String,
     me: UserId,
     users: Vec<PracticeUser>,
-    form: NewUser,
+    form: NewUserForm,
     errors: Errors,
     roles: [&'static str; 3],
 }
@@ -47,26 +57,20 @@ impl UsersPage {
 }
 
 async fn render(
-    state: &crate::state::AppState,
+    state: &AppState,
     session: &Session,
-    user: &SignedIn,
-    ods: String,
-    form: NewUser,
+    access: &PracticeAccess,
+    form: NewUserForm,
     errors: Errors,
     status: StatusCode,
 ) -> Result<HttpResponse, AdminError> {
-    let uid = user.id;
-    let (access, users) = run(state, move |conn| {
-        let access = Access::load(conn, uid, &ods)?;
-        access.require_admin()?;
-        let users = practice::list(conn, access.id())?;
-        Ok((access, users))
-    })
-    .await?;
+    access.require_admin()?;
+    let id = access.id();
+    let users = run(state, move |conn| Ok(practice::list(conn, id)?)).await?;
     let page = UsersPage {
-        layout: practice_layout(session, user, &access, "Users", "users")?,
-        ods: access.practice.ods_code.clone(),
-        me: user.id,
+        layout: access.layout(session, "Users", "users")?,
+        ods: access.ods().to_owned(),
+        me: access.user.id,
         users,
         form,
         errors,
@@ -76,21 +80,18 @@ async fn render(
 }
 
 async fn users_page(
-    state: web::Data<crate::state::AppState>,
+    state: web::Data<AppState>,
     session: Session,
-    user: SignedIn,
-    path: web::Path<String>,
+    access: PracticeAccess,
 ) -> Result<HttpResponse, AdminError> {
-    let form = NewUser {
-        username: String::new(),
-        display_name: String::new(),
+    let form = NewUserForm {
         role: "viewer".into(),
+        ..NewUserForm::default()
     };
     render(
         &state,
         &session,
-        &user,
-        path.into_inner(),
+        &access,
         form,
         Errors::default(),
         StatusCode::OK,
@@ -99,49 +100,32 @@ async fn users_page(
 }
 
 async fn add_user(
-    state: web::Data<crate::state::AppState>,
+    state: web::Data<AppState>,
     session: Session,
-    user: SignedIn,
-    path: web::Path<String>,
-    form: web::Form<Vec<(String, String)>>,
+    access: PracticeAccess,
+    Form(mut form): Form<NewUserForm>,
 ) -> Result<HttpResponse, AdminError> {
-    let ods = path.into_inner();
-    let form = FormData(form.into_inner());
-    let new = NewUser {
-        username: form
-            .get("username")
-            .unwrap_or_default()
-            .to_ascii_lowercase(),
-        display_name: form.get("display_name").unwrap_or_default().to_owned(),
-        role: form.get("role").unwrap_or_default().to_owned(),
-    };
-    let password = form
-        .0
-        .iter()
-        .find(|(k, _)| k == "password")
-        .map(|(_, v)| v.clone())
-        .unwrap_or_default();
+    access.require_admin()?;
+    form.username = form.username.to_ascii_lowercase();
+    let password = std::mem::take(&mut form.password);
     let mut errors = Errors::default();
-    if new.display_name.is_empty() {
+    if form.display_name.is_empty() {
         errors.add("display_name", "Enter the person's name");
     }
-    let role = Role::parse(&new.role);
+    let role = Role::parse(&form.role);
     if role.is_none() {
         errors.add("role", "Select a role");
     }
-    let uid = user.id;
-    let actor = actor(&user);
-    let (username, display_name) = (new.username.clone(), new.display_name.clone());
-    let ods_path = ods.clone();
+    let actor = access.actor();
+    let practice = access.id();
+    let (username, display_name) = (form.username.clone(), form.display_name.clone());
     let valid = errors.is_empty();
     let result = run(&state, move |conn| {
-        let access = Access::load(conn, uid, &ods_path)?;
-        access.require_admin()?;
         Ok(match (valid, role) {
             (true, Some(role)) => Some(practice::add_new(
                 conn,
                 &actor,
-                access.id(),
+                practice,
                 &username,
                 &display_name,
                 &password,
@@ -153,11 +137,8 @@ async fn add_user(
     .await?;
     match result {
         Some(Ok(_)) => {
-            set_flash(&session, &format!("Added {}.", new.username))?;
-            return Ok(see_other(&format!(
-                "/practices/{}/users",
-                ods.to_ascii_uppercase()
-            )));
+            set_flash(&session, &format!("Added {}.", form.username))?;
+            return Ok(see_other(&format!("/practices/{}/users", access.ods())));
         }
         Some(Err(PracticeUserError::UsernameTaken)) => {
             errors.add("username", "That username is taken: choose another")
@@ -168,44 +149,45 @@ async fn add_user(
         Some(Err(PracticeUserError::Invalid(e))) => {
             errors.add("username", forms::capitalise(&e.to_string()))
         }
-        Some(Err(e)) => return Err(AdminError::Internal(e.to_string())),
+        Some(Err(e)) => return Err(AdminError::Internal(e.into())),
         None => {}
     }
     render(
         &state,
         &session,
-        &user,
-        ods,
-        new,
+        &access,
+        form,
         errors,
         StatusCode::UNPROCESSABLE_ENTITY,
     )
     .await
 }
 
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct RoleForm {
+    /// A role's code, or "remove".
+    #[serde(deserialize_with = "forms::text")]
+    role: String,
+}
+
 async fn change_user(
-    state: web::Data<crate::state::AppState>,
+    state: web::Data<AppState>,
     session: Session,
-    user: SignedIn,
+    access: PracticeAccess,
     path: web::Path<(String, UserId)>,
-    form: web::Form<Vec<(String, String)>>,
+    Form(form): Form<RoleForm>,
 ) -> Result<HttpResponse, AdminError> {
-    let (ods, member) = path.into_inner();
-    let form = FormData(form.into_inner());
-    let role = match form.get("role") {
-        Some("remove") => None,
-        Some(r) => {
-            Some(Role::parse(r).ok_or(AdminError::Forbidden("Select a role from the list."))?)
-        }
-        None => return Err(AdminError::Forbidden("Select a role from the list.")),
+    access.require_admin()?;
+    let (_, user) = path.into_inner();
+    let role = match form.role.as_str() {
+        "remove" => None,
+        r => Some(Role::parse(r).ok_or(AdminError::Forbidden("Select a role from the list."))?),
     };
-    let uid = user.id;
-    let actor = actor(&user);
-    let ods_path = ods.clone();
+    let actor = access.actor();
+    let practice = access.id();
     let result = run(&state, move |conn| {
-        let access = Access::load(conn, uid, &ods_path)?;
-        access.require_admin()?;
-        Ok(practice::set_role(conn, &actor, access.id(), member, role))
+        Ok(practice::set_role(conn, &actor, practice, user, role))
     })
     .await?;
     match result {
@@ -218,15 +200,12 @@ async fn change_user(
                     "Access removed."
                 },
             )?;
-            Ok(see_other(&format!(
-                "/practices/{}/users",
-                ods.to_ascii_uppercase()
-            )))
+            Ok(see_other(&format!("/practices/{}/users", access.ods())))
         }
         Err(PracticeUserError::NotFound) => Err(AdminError::NotFound),
         Err(PracticeUserError::OwnAccess) => Err(AdminError::Forbidden(
             "You can't change or remove your own access: ask another admin of this practice.",
         )),
-        Err(e) => Err(AdminError::Internal(e.to_string())),
+        Err(e) => Err(AdminError::Internal(e.into())),
     }
 }

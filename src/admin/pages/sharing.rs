@@ -1,18 +1,19 @@
-//! Sharing rules pages: organisation groups, booking limits, and each schedule's groups and
-//! booking window (GP Connect slot availability management, issue 6). Handlers check the user's
-//! role at the practice, then call the domain (`availability::{groups, limits}`).
+//! The sharing rules page: organisation groups, booking limits, and each schedule's groups and
+//! booking window (GP Connect slot availability management). Handlers check the user's role at
+//! the practice, then call the domain (`availability::{groups, limits}`).
 
 use actix_session::Session;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
-use diesel::Connection;
+use diesel::{Connection, PgConnection};
+use serde::Deserialize;
 
-use super::auth::{Access, SignedIn, run, see_other, set_flash};
-use super::error::AdminError;
-use super::forms::{self, Errors, FormData};
-use super::pages::practice_layout;
-use super::view::{Layout, html, org_type_display};
+use crate::admin::access::PracticeAccess;
+use crate::admin::auth::run;
+use crate::admin::error::AdminError;
+use crate::admin::forms::{self, Errors, Form};
+use crate::admin::view::{Layout, html, org_type_display, see_other, set_flash};
 use crate::availability::codes::{ORGANISATION_TYPES, OdsCode, OrganisationType};
 use crate::availability::groups::{self, GroupError, OrgGroup, Target};
 use crate::availability::limits::{
@@ -20,7 +21,7 @@ use crate::availability::limits::{
     WindowTarget,
 };
 use crate::change_log::Actor;
-use crate::db::ids::{GroupId, LimitId, ScheduleId};
+use crate::db::ids::{GroupId, LimitId, PracticeId, ScheduleId};
 use crate::state::AppState;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -32,13 +33,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/schedules/{id}/sharing",
             web::post().to(schedule_sharing_save),
         );
-}
-
-fn actor(user: &SignedIn) -> Actor {
-    Actor {
-        user: Some(user.id),
-        name: user.display_name.clone(),
-    }
 }
 
 struct LimitRow {
@@ -71,19 +65,16 @@ struct SharingPage {
 }
 
 struct Data {
-    access: Access,
     groups: Vec<OrgGroup>,
     limits: Vec<BookingLimit>,
     schedules: Vec<ScheduleSharing>,
 }
 
-fn load(conn: &mut diesel::PgConnection, access: Access) -> Result<Data, AdminError> {
-    let id = access.id();
+fn load(conn: &mut PgConnection, practice: PracticeId) -> Result<Data, AdminError> {
     Ok(Data {
-        groups: groups::list(conn, id)?,
-        limits: limits::list(conn, id)?,
-        schedules: limits::schedule_sharing(conn, id)?,
-        access,
+        groups: groups::list(conn, practice)?,
+        limits: limits::list(conn, practice)?,
+        schedules: limits::schedule_sharing(conn, practice)?,
     })
 }
 
@@ -95,17 +86,16 @@ fn schedule_name(s: &ScheduleSharing) -> String {
 
 fn page(
     session: &Session,
-    user: &SignedIn,
+    access: &PracticeAccess,
     data: Data,
     errors: Errors,
 ) -> Result<SharingPage, AdminError> {
     let Data {
-        access,
         groups,
         limits,
         schedules,
     } = data;
-    let l = practice_layout(session, user, &access, "Sharing rules", "sharing")?;
+    let l = access.layout(session, "Sharing rules", "sharing")?;
     let group_name = |id: GroupId| {
         groups
             .iter()
@@ -150,7 +140,7 @@ fn page(
         .collect();
     Ok(SharingPage {
         layout: l,
-        ods: access.practice.ods_code.clone(),
+        ods: access.ods().to_owned(),
         can_edit: access.can_edit(),
         groups,
         limits,
@@ -163,19 +153,13 @@ fn page(
 async fn sharing_page(
     state: web::Data<AppState>,
     session: Session,
-    user: SignedIn,
-    path: web::Path<String>,
+    access: PracticeAccess,
 ) -> Result<HttpResponse, AdminError> {
-    let ods = path.into_inner();
-    let uid = user.id;
-    let data = run(&state, move |conn| {
-        let access = Access::load(conn, uid, &ods)?;
-        load(conn, access)
-    })
-    .await?;
+    let practice = access.id();
+    let data = run(&state, move |conn| load(conn, practice)).await?;
     html(
         StatusCode::OK,
-        &page(&session, &user, data, Errors::default())?,
+        &page(&session, &access, data, Errors::default())?,
     )
 }
 
@@ -184,35 +168,28 @@ async fn sharing_page(
 async fn change<F>(
     state: web::Data<AppState>,
     session: Session,
-    user: SignedIn,
-    ods: String,
+    access: PracticeAccess,
     done: &'static str,
     f: F,
 ) -> Result<HttpResponse, AdminError>
 where
-    F: FnOnce(&mut diesel::PgConnection, &Actor, &Access) -> Result<Errors, AdminError>
-        + Send
-        + 'static,
+    F: FnOnce(&mut PgConnection, &Actor, PracticeId) -> Result<Errors, AdminError> + Send + 'static,
 {
-    let uid = user.id;
-    let actor = actor(&user);
+    access.require_manager()?;
+    let actor = access.actor();
+    let practice = access.id();
     let (errors, data) = run(&state, move |conn| {
-        let access = Access::load(conn, uid, &ods)?;
-        access.require_manager()?;
-        let errors = f(conn, &actor, &access)?;
-        Ok((errors, load(conn, access)?))
+        let errors = f(conn, &actor, practice)?;
+        Ok((errors, load(conn, practice)?))
     })
     .await?;
     if errors.is_empty() {
         set_flash(&session, done)?;
-        return Ok(see_other(&format!(
-            "/practices/{}/sharing",
-            data.access.practice.ods_code
-        )));
+        return Ok(see_other(&format!("/practices/{}/sharing", access.ods())));
     }
     html(
         StatusCode::UNPROCESSABLE_ENTITY,
-        &page(&session, &user, data, errors)?,
+        &page(&session, &access, data, errors)?,
     )
 }
 
@@ -238,29 +215,32 @@ fn limit_error(e: LimitError, errors: &mut Errors, field: &'static str) -> Resul
     }
 }
 
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct GroupForm {
+    #[serde(deserialize_with = "forms::text")]
+    group_name: String,
+    #[serde(deserialize_with = "forms::text")]
+    group_id: String,
+    #[serde(deserialize_with = "forms::text")]
+    group_members: String,
+}
+
 async fn group_save(
     state: web::Data<AppState>,
     session: Session,
-    user: SignedIn,
-    path: web::Path<String>,
-    form: web::Form<Vec<(String, String)>>,
+    access: PracticeAccess,
+    Form(form): Form<GroupForm>,
 ) -> Result<HttpResponse, AdminError> {
-    let form = FormData(form.into_inner());
-    let name = form.get("group_name").unwrap_or_default().to_owned();
-    let id = form
-        .get("group_id")
-        .and_then(|v| v.parse().ok())
-        .map(GroupId);
-    let members_text = form.get("group_members").unwrap_or_default().to_owned();
+    let id = form.group_id.parse().ok().map(GroupId);
     change(
         state,
         session,
-        user,
-        path.into_inner(),
+        access,
         "Saved the group.",
-        move |conn, actor, access| {
+        move |conn, actor, practice| {
             let mut errors = Errors::default();
-            let members = forms::ods_codes(&members_text, "group_members", &mut errors);
+            let members = forms::ods_codes(&form.group_members, "group_members", &mut errors);
             if members.is_empty() && errors.is_empty() {
                 errors.add(
                     "group_members",
@@ -268,7 +248,7 @@ async fn group_save(
                 );
             }
             if errors.is_empty()
-                && let Err(e) = groups::save(conn, actor, access.id(), id, &name, &members)
+                && let Err(e) = groups::save(conn, actor, practice, id, &form.group_name, &members)
             {
                 group_error(e, &mut errors, "group_name")?;
             }
@@ -278,30 +258,41 @@ async fn group_save(
     .await
 }
 
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct LimitForm {
+    #[serde(deserialize_with = "forms::text")]
+    limit_schedule: String,
+    #[serde(deserialize_with = "forms::text")]
+    limit_kind: String,
+    #[serde(deserialize_with = "forms::text")]
+    limit_org_type: String,
+    #[serde(deserialize_with = "forms::text")]
+    limit_ods_code: String,
+    #[serde(deserialize_with = "forms::text")]
+    limit_group: String,
+    #[serde(deserialize_with = "forms::text")]
+    limit_period: String,
+    #[serde(deserialize_with = "forms::text")]
+    limit_max: String,
+}
+
 async fn limit_add(
     state: web::Data<AppState>,
     session: Session,
-    user: SignedIn,
-    path: web::Path<String>,
-    form: web::Form<Vec<(String, String)>>,
+    access: PracticeAccess,
+    Form(form): Form<LimitForm>,
 ) -> Result<HttpResponse, AdminError> {
-    let form = FormData(form.into_inner());
-    let scope = form.get("limit_schedule").unwrap_or_default().to_owned();
-    let kind = form.get("limit_kind").unwrap_or_default().to_owned();
-    let org_type = form.get("limit_org_type").unwrap_or_default().to_owned();
-    let ods_code = form.get("limit_ods_code").unwrap_or_default().to_owned();
-    let group = form.get("limit_group").unwrap_or_default().to_owned();
-    let period = Period::parse(form.get("limit_period").unwrap_or_default());
-    let max: Option<i32> = form.get("limit_max").and_then(|v| v.trim().parse().ok());
+    let period = Period::parse(&form.limit_period);
+    let max: Option<i32> = form.limit_max.parse().ok();
     change(
         state,
         session,
-        user,
-        path.into_inner(),
+        access,
         "Added the booking limit.",
-        move |conn, actor, access| {
+        move |conn, actor, practice| {
             let mut errors = Errors::default();
-            let schedule = match scope.as_str() {
+            let schedule = match form.limit_schedule.as_str() {
                 "" | "practice" => None,
                 s => Some(
                     s.parse()
@@ -309,22 +300,22 @@ async fn limit_add(
                         .map_err(|_| AdminError::NotFound)?,
                 ),
             };
-            let subject = match kind.as_str() {
-                "org-type" => match OrganisationType::parse(&org_type) {
+            let subject = match form.limit_kind.as_str() {
+                "org-type" => match OrganisationType::parse(&form.limit_org_type) {
                     Ok(t) => Some(NewSubject::OrgType(t)),
                     Err(e) => {
                         errors.add("limit_org_type", e.0);
                         None
                     }
                 },
-                "ods" => match OdsCode::parse(&ods_code) {
+                "ods" => match OdsCode::parse(&form.limit_ods_code) {
                     Ok(o) => Some(NewSubject::Ods(o)),
                     Err(e) => {
                         errors.add("limit_ods_code", e.0);
                         None
                     }
                 },
-                "group" => match group.parse() {
+                "group" => match form.limit_group.parse() {
                     Ok(g) => Some(NewSubject::Group(GroupId(g))),
                     Err(_) => {
                         errors.add("limit_group", "Select a group");
@@ -345,8 +336,7 @@ async fn limit_add(
             }
             if let (Some(subject), Some(period), Some(max), true) =
                 (subject, period, max, errors.is_empty())
-                && let Err(e) =
-                    limits::add(conn, actor, access.id(), schedule, subject, period, max)
+                && let Err(e) = limits::add(conn, actor, practice, schedule, subject, period, max)
             {
                 limit_error(e, &mut errors, "limit_max")?;
             }
@@ -359,19 +349,18 @@ async fn limit_add(
 async fn limit_delete(
     state: web::Data<AppState>,
     session: Session,
-    user: SignedIn,
+    access: PracticeAccess,
     path: web::Path<(String, i64)>,
 ) -> Result<HttpResponse, AdminError> {
-    let (ods, id) = path.into_inner();
+    let (_, id) = path.into_inner();
     change(
         state,
         session,
-        user,
-        ods,
+        access,
         "Removed the booking limit.",
-        move |conn, actor, access| {
+        move |conn, actor, practice| {
             let mut errors = Errors::default();
-            if let Err(e) = limits::remove(conn, actor, access.id(), LimitId(id)) {
+            if let Err(e) = limits::remove(conn, actor, practice, LimitId(id)) {
                 limit_error(e, &mut errors, "limit_max")?;
             }
             Ok(errors)
@@ -380,13 +369,8 @@ async fn limit_delete(
     .await
 }
 
-fn optional_count(
-    form: &FormData,
-    field: &'static str,
-    errors: &mut Errors,
-    what: &str,
-) -> Option<i32> {
-    let text = form.get(field).unwrap_or_default().trim();
+/// An optional count of 0 or more ("" is none).
+fn optional_count(text: &str, field: &'static str, errors: &mut Errors, what: &str) -> Option<i32> {
     if text.is_empty() {
         return None;
     }
@@ -402,39 +386,53 @@ fn optional_count(
     }
 }
 
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ScheduleSharingForm {
+    #[serde(deserialize_with = "forms::text")]
+    from_days: String,
+    #[serde(deserialize_with = "forms::text")]
+    until_minutes: String,
+    #[serde(deserialize_with = "forms::texts")]
+    groups: Vec<String>,
+}
+
 async fn schedule_sharing_save(
     state: web::Data<AppState>,
     session: Session,
-    user: SignedIn,
+    access: PracticeAccess,
     path: web::Path<(String, i64)>,
-    form: web::Form<Vec<(String, String)>>,
+    Form(form): Form<ScheduleSharingForm>,
 ) -> Result<HttpResponse, AdminError> {
-    let (ods, schedule) = path.into_inner();
+    let (_, schedule) = path.into_inner();
     let schedule = ScheduleId(schedule);
-    let form = FormData(form.into_inner());
     let mut parse_errors = Errors::default();
     let window = BookingWindow {
-        from_days: optional_count(&form, "from_days", &mut parse_errors, "the days ahead"),
+        from_days: optional_count(
+            &form.from_days,
+            "from_days",
+            &mut parse_errors,
+            "the days ahead",
+        ),
         until_minutes: optional_count(
-            &form,
+            &form.until_minutes,
             "until_minutes",
             &mut parse_errors,
             "the minutes before",
         ),
     };
     let group_ids: Vec<GroupId> = form
-        .all("groups")
-        .into_iter()
+        .groups
+        .iter()
         .filter_map(|g| g.parse().ok())
         .map(GroupId)
         .collect();
     change(
         state,
         session,
-        user,
-        ods,
+        access,
         "Saved the schedule's sharing rules.",
-        move |conn, actor, access| {
+        move |conn, actor, practice| {
             if !parse_errors.is_empty() {
                 return Ok(parse_errors);
             }
@@ -444,7 +442,7 @@ async fn schedule_sharing_save(
                 groups::set_bookable_groups(
                     conn,
                     actor,
-                    access.id(),
+                    practice,
                     Target::Schedule(schedule),
                     &group_ids,
                 )
@@ -455,7 +453,7 @@ async fn schedule_sharing_save(
                 limits::set_window(
                     conn,
                     actor,
-                    access.id(),
+                    practice,
                     WindowTarget::Schedule(schedule),
                     window,
                 )

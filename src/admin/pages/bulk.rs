@@ -1,0 +1,210 @@
+//! Bulk edit: one GP Connect setting for every slot matching a selection (schedule, days,
+//! weekdays, times, slot type).
+
+use actix_session::Session;
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use chrono::{Days, Weekday};
+use serde::Deserialize;
+
+use super::{edit_refusal, monday_of, parse_slot_setting, today};
+use crate::admin::access::PracticeAccess;
+use crate::admin::auth::run;
+use crate::admin::error::AdminError;
+use crate::admin::forms::{self, Errors, Form};
+use crate::admin::view::{Layout, html, see_other, set_flash};
+use crate::availability::codes::ORGANISATION_TYPES;
+use crate::availability::manage::{self, SlotSelection};
+use crate::db::ids::ScheduleId;
+use crate::state::AppState;
+
+/// The bulk edit form as sent, and as shown again after a refusal.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct BulkForm {
+    #[serde(deserialize_with = "forms::text")]
+    schedule: String,
+    #[serde(deserialize_with = "forms::text")]
+    first_day: String,
+    #[serde(deserialize_with = "forms::text")]
+    last_day: String,
+    #[serde(deserialize_with = "forms::texts")]
+    weekdays: Vec<String>,
+    #[serde(deserialize_with = "forms::text")]
+    from_time: String,
+    #[serde(deserialize_with = "forms::text")]
+    until_time: String,
+    #[serde(deserialize_with = "forms::text")]
+    slot_type: String,
+    #[serde(deserialize_with = "forms::text")]
+    setting: String,
+    #[serde(deserialize_with = "forms::texts")]
+    org_types: Vec<String>,
+    #[serde(deserialize_with = "forms::text")]
+    ods_codes: String,
+}
+
+impl BulkForm {
+    fn has_org_type(&self, code: &str) -> bool {
+        self.org_types.iter().any(|t| t == code)
+    }
+
+    fn has_weekday(&self, day: &str) -> bool {
+        self.weekdays.iter().any(|d| d == day)
+    }
+}
+
+const WEEKDAYS: [(&str, &str, Weekday); 7] = [
+    ("mon", "Monday", Weekday::Mon),
+    ("tue", "Tuesday", Weekday::Tue),
+    ("wed", "Wednesday", Weekday::Wed),
+    ("thu", "Thursday", Weekday::Thu),
+    ("fri", "Friday", Weekday::Fri),
+    ("sat", "Saturday", Weekday::Sat),
+    ("sun", "Sunday", Weekday::Sun),
+];
+
+#[derive(Template)]
+#[template(path = "admin/bulk.html")]
+struct BulkPage {
+    layout: Layout,
+    ods: String,
+    can_edit: bool,
+    schedules: Vec<(ScheduleId, String)>,
+    slot_types: Vec<String>,
+    form: BulkForm,
+    errors: Errors,
+    org_type_options: &'static [(&'static str, &'static str)],
+    weekdays: [(&'static str, &'static str, Weekday); 7],
+}
+
+/// The bulk edit page with the choices (schedules, slot types) as they are now.
+async fn bulk_page(
+    state: &AppState,
+    session: &Session,
+    access: &PracticeAccess,
+    form: BulkForm,
+    errors: Errors,
+    status: StatusCode,
+) -> Result<HttpResponse, AdminError> {
+    let practice = access.id();
+    let (schedules, slot_types) = run(state, move |conn| {
+        Ok((
+            manage::schedule_names(conn, practice)?,
+            manage::slot_types(conn, practice)?,
+        ))
+    })
+    .await?;
+    let page = BulkPage {
+        layout: access.layout(session, "Bulk edit", "bulk")?,
+        ods: access.ods().to_owned(),
+        can_edit: access.can_edit(),
+        schedules,
+        slot_types,
+        form,
+        errors,
+        org_type_options: ORGANISATION_TYPES,
+        weekdays: WEEKDAYS,
+    };
+    html(status, &page)
+}
+
+pub async fn bulk_form(
+    state: web::Data<AppState>,
+    session: Session,
+    access: PracticeAccess,
+) -> Result<HttpResponse, AdminError> {
+    let monday = monday_of(today());
+    let form = BulkForm {
+        first_day: monday.to_string(),
+        last_day: (monday + Days::new(6)).to_string(),
+        ..BulkForm::default()
+    };
+    bulk_page(
+        &state,
+        &session,
+        &access,
+        form,
+        Errors::default(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+pub async fn bulk_save(
+    state: web::Data<AppState>,
+    session: Session,
+    access: PracticeAccess,
+    Form(form): Form<BulkForm>,
+) -> Result<HttpResponse, AdminError> {
+    access.require_manager()?;
+    let mut errors = Errors::default();
+    let schedule = match form.schedule.as_str() {
+        "" => None,
+        s => s.parse::<ScheduleId>().map(Some).unwrap_or_else(|_| {
+            errors.add("schedule", "Select a schedule from the list");
+            None
+        }),
+    };
+    let first_day = forms::date(&form.first_day, "first_day", "first day", &mut errors);
+    let last_day = forms::date(&form.last_day, "last_day", "last day", &mut errors);
+    let weekdays = form
+        .weekdays
+        .iter()
+        .filter_map(|d| WEEKDAYS.iter().find(|w| w.0 == d).map(|w| w.2))
+        .collect();
+    let from_time = forms::optional_time(&form.from_time, "from_time", "start time", &mut errors);
+    let until_time = forms::optional_time(&form.until_time, "until_time", "end time", &mut errors);
+    let setting = parse_slot_setting(&form.setting, &form.org_types, &form.ods_codes, &mut errors);
+    let selection = match (first_day, last_day, errors.is_empty()) {
+        (Some(first_day), Some(last_day), true) => Some(SlotSelection {
+            schedule,
+            first_day,
+            last_day,
+            weekdays,
+            from_time,
+            until_time,
+            slot_type: (!form.slot_type.is_empty()).then(|| form.slot_type.clone()),
+        }),
+        _ => None,
+    };
+    let actor = access.actor();
+    let practice = access.id();
+    let result = run(&state, move |conn| {
+        if let Some(s) = schedule {
+            manage::schedule(conn, practice, s)?.ok_or(AdminError::NotFound)?;
+        }
+        Ok(match (selection, setting) {
+            (Some(sel), Some(setting)) => Some((
+                sel.clone(),
+                manage::bulk_update_slots(conn, &actor, practice, &sel, &setting),
+            )),
+            _ => None,
+        })
+    })
+    .await?;
+    let status = match result {
+        Some((sel, Ok(outcome))) => {
+            set_flash(
+                &session,
+                &format!(
+                    "Bulk edit saved: {} of the {} matching slots changed.",
+                    outcome.changed, outcome.matched
+                ),
+            )?;
+            let mut to = format!(
+                "/practices/{}/week?week={}",
+                access.ods(),
+                monday_of(sel.first_day)
+            );
+            if let Some(s) = sel.schedule {
+                to.push_str(&format!("&schedule={s}"));
+            }
+            return Ok(see_other(&to));
+        }
+        Some((_, Err(e))) => edit_refusal(e, "setting", "slot", &mut errors)?,
+        None => StatusCode::UNPROCESSABLE_ENTITY,
+    };
+    bulk_page(&state, &session, &access, form, errors, status).await
+}

@@ -1,0 +1,158 @@
+//! The admin pages, one file per page. Each practice page starts from [`PracticeAccess`] (who
+//! is signed in, else to /login; their role at the practice in the path, else 404), reads its
+//! form as a typed struct ([`crate::admin::forms::Form`]), then calls the domain and renders a
+//! template. What several pages share (reading a consumer, the refusal of an edit, weeks) is
+//! here.
+//!
+//! [`PracticeAccess`]: crate::admin::access::PracticeAccess
+
+mod audit;
+mod bulk;
+mod index;
+mod preview;
+mod schedules;
+mod sharing;
+mod slot;
+mod users;
+mod week;
+
+use actix_web::http::StatusCode;
+use actix_web::web;
+use chrono::{Datelike, Days, NaiveDate, Utc};
+use chrono_tz::Europe::London;
+
+use super::auth;
+use super::error::AdminError;
+use super::forms::{self, Errors};
+use super::view::org_type_display;
+use crate::availability::codes::OdsCode;
+use crate::availability::manage::{EditError, SlotBookability};
+use crate::availability::query::Consumer;
+use crate::availability::rules::Bookability;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/", web::get().to(index::index))
+        .route("/login", web::get().to(auth::login_form))
+        .route("/login", web::post().to(auth::login))
+        .route("/logout", web::post().to(auth::logout))
+        .route("/practices", web::get().to(index::to_index))
+        .service(
+            web::scope("/practices/{ods}")
+                .route("", web::get().to(schedules::schedules_page))
+                .route("/schedules/{id}", web::get().to(schedules::schedule_form))
+                .route("/schedules/{id}", web::post().to(schedules::schedule_save))
+                .route("/week", web::get().to(week::week_page))
+                .route("/slots/{id}", web::get().to(slot::slot_form))
+                .route("/slots/{id}", web::post().to(slot::slot_save))
+                .route("/bulk", web::get().to(bulk::bulk_form))
+                .route("/bulk", web::post().to(bulk::bulk_save))
+                .route("/preview", web::get().to(preview::preview_page))
+                .route("/audit", web::get().to(audit::audit_page))
+                .configure(sharing::routes)
+                .configure(users::routes),
+        );
+}
+
+/// The consumer chosen on a page (organisation type and/or ODS code), if any.
+fn consumer_from(
+    org_type: &Option<String>,
+    ods: &Option<String>,
+    errors: &mut Errors,
+) -> Option<Consumer> {
+    let org_type = org_type.as_deref().map(str::trim).filter(|s| !s.is_empty());
+    let ods = ods.as_deref().map(str::trim).filter(|s| !s.is_empty());
+    if org_type.is_none() && ods.is_none() {
+        return None;
+    }
+    let ods = match ods.map(OdsCode::parse).transpose() {
+        Ok(o) => o,
+        Err(e) => {
+            errors.add("ods_code", e.0);
+            return None;
+        }
+    };
+    Some(Consumer::new(org_type, ods))
+}
+
+fn consumer_label(c: &Consumer) -> String {
+    let mut parts = Vec::new();
+    if let Some(t) = &c.org_type {
+        parts.push(org_type_display(t));
+    }
+    if let Some(o) = &c.ods_code {
+        parts.push(format!("ODS {o}"));
+    }
+    parts.join(", ")
+}
+
+/// The slot setting of the slot and bulk edit forms: "follow" the schedule, or its own
+/// "yes"/"no" with the organisation types and ODS codes.
+fn parse_slot_setting(
+    setting: &str,
+    org_types: &[String],
+    ods_codes: &str,
+    errors: &mut Errors,
+) -> Option<SlotBookability> {
+    let org_types = forms::org_types(org_types, "org_types", errors);
+    let ods_codes = forms::ods_codes(ods_codes, "ods_codes", errors);
+    let setting = match setting {
+        "follow" => SlotBookability::FollowSchedule,
+        v @ ("yes" | "no") => SlotBookability::Own(Bookability {
+            bookable: v == "yes",
+            org_types,
+            ods_codes,
+        }),
+        _ => {
+            errors.add("setting", "Select who may book the slots");
+            return None;
+        }
+    };
+    errors.is_empty().then_some(setting)
+}
+
+/// The status and the error shown by the form for a refused save.
+fn edit_refusal(
+    e: EditError,
+    field: &'static str,
+    what: &str,
+    errors: &mut Errors,
+) -> Result<StatusCode, AdminError> {
+    match e {
+        EditError::Stale => {
+            errors.add(field, EditError::Stale.to_string());
+            Ok(StatusCode::CONFLICT)
+        }
+        EditError::Refused(r) => {
+            errors.add(
+                field,
+                format!("This {what} can't be made GP Connect bookable: {r}"),
+            );
+            Ok(StatusCode::UNPROCESSABLE_ENTITY)
+        }
+        e @ (EditError::RefusedSlots { .. } | EditError::Invalid(_)) => {
+            errors.add(field, forms::capitalise(&e.to_string()));
+            Ok(StatusCode::UNPROCESSABLE_ENTITY)
+        }
+        other => Err(other.into()),
+    }
+}
+
+fn monday_of(day: NaiveDate) -> NaiveDate {
+    day - Days::new(u64::from(day.weekday().num_days_from_monday()))
+}
+
+/// Today in the UK.
+fn today() -> NaiveDate {
+    Utc::now().with_timezone(&London).date_naive()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn weeks_start_on_monday() {
+        let d = NaiveDate::from_ymd_opt(2026, 11, 26).unwrap();
+        assert_eq!(monday_of(d), NaiveDate::from_ymd_opt(2026, 11, 23).unwrap());
+    }
+}

@@ -1,0 +1,303 @@
+//! The practice's schedules: the overview (the practice's home page) and one schedule's
+//! GP Connect settings.
+
+use actix_session::Session;
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use chrono::{TimeDelta, Utc};
+use serde::Deserialize;
+
+use super::edit_refusal;
+use crate::admin::access::PracticeAccess;
+use crate::admin::auth::run;
+use crate::admin::error::AdminError;
+use crate::admin::forms::{self, Errors, Form};
+use crate::admin::view::{Layout, audience, html, role_display, see_other, set_flash};
+use crate::availability::codes::{
+    DeliveryChannel, ORGANISATION_TYPES, PRACTITIONER_ROLES, PractitionerRole,
+};
+use crate::availability::manage::{self, ScheduleRecord, ScheduleSettings};
+use crate::availability::rules::Bookability;
+use crate::db::ids::ScheduleId;
+use crate::state::AppState;
+
+struct ScheduleLine {
+    id: ScheduleId,
+    name: String,
+    practitioner: String,
+    location: String,
+    role: String,
+    channel: String,
+    audience: String,
+    free: usize,
+    exposed: usize,
+}
+
+#[derive(Template)]
+#[template(path = "admin/schedules.html")]
+struct SchedulesPage {
+    layout: Layout,
+    ods: String,
+    can_edit: bool,
+    schedules: Vec<ScheduleLine>,
+    weeks: i64,
+}
+
+const OVERVIEW_WEEKS: i64 = 4;
+
+pub async fn schedules_page(
+    state: web::Data<AppState>,
+    session: Session,
+    access: PracticeAccess,
+) -> Result<HttpResponse, AdminError> {
+    let practice = access.id();
+    let overview = run(&state, move |conn| {
+        let now = Utc::now();
+        Ok(manage::schedule_overview(
+            conn,
+            practice,
+            now,
+            now + TimeDelta::weeks(OVERVIEW_WEEKS),
+        )?)
+    })
+    .await?;
+    let schedules = overview
+        .into_iter()
+        .map(|o| ScheduleLine {
+            id: o.schedule.id,
+            name: o.schedule.name(),
+            practitioner: o.practitioner.unwrap_or_else(|| "None".into()),
+            location: o.location,
+            role: o
+                .schedule
+                .practitioner_role
+                .as_deref()
+                .map_or_else(|| "Not set".into(), role_display),
+            channel: o
+                .schedule
+                .delivery_channel
+                .clone()
+                .unwrap_or_else(|| "Not set".into()),
+            audience: audience(
+                o.schedule.gpc_bookable,
+                &o.schedule.bookable_org_types,
+                &o.schedule.bookable_ods_codes,
+            ),
+            free: o.free,
+            exposed: o.exposed,
+        })
+        .collect();
+    let page = SchedulesPage {
+        layout: access.layout(&session, "Schedules", "schedules")?,
+        ods: access.ods().to_owned(),
+        can_edit: access.can_edit(),
+        schedules,
+        weeks: OVERVIEW_WEEKS,
+    };
+    html(StatusCode::OK, &page)
+}
+
+/// The schedule form as sent.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct ScheduleForm {
+    #[serde(deserialize_with = "forms::text")]
+    bookable: String,
+    #[serde(deserialize_with = "forms::texts")]
+    org_types: Vec<String>,
+    #[serde(deserialize_with = "forms::text")]
+    ods_codes: String,
+    #[serde(deserialize_with = "forms::text")]
+    practitioner_role: String,
+    #[serde(deserialize_with = "forms::text")]
+    delivery_channel: String,
+    #[serde(deserialize_with = "forms::text")]
+    schedule_type: String,
+    #[serde(deserialize_with = "forms::text")]
+    version: String,
+}
+
+/// What the form shows.
+struct ScheduleFormValues {
+    bookable: bool,
+    org_types: Vec<String>,
+    ods_codes: String,
+    role: String,
+    channel: String,
+    schedule_type: String,
+    version: i32,
+}
+
+impl ScheduleFormValues {
+    fn from_record(s: &ScheduleRecord) -> Self {
+        ScheduleFormValues {
+            bookable: s.gpc_bookable,
+            org_types: s.bookable_org_types.clone(),
+            ods_codes: s.bookable_ods_codes.join(", "),
+            role: s.practitioner_role.clone().unwrap_or_default(),
+            channel: s.delivery_channel.clone().unwrap_or_default(),
+            schedule_type: s.schedule_type.clone().unwrap_or_default(),
+            version: s.version,
+        }
+    }
+
+    fn has_org_type(&self, code: &str) -> bool {
+        self.org_types.iter().any(|t| t == code)
+    }
+}
+
+#[derive(Template)]
+#[template(path = "admin/schedule_edit.html")]
+struct ScheduleEditPage {
+    layout: Layout,
+    ods: String,
+    can_edit: bool,
+    schedule_id: ScheduleId,
+    name: String,
+    /// The saved channel is Visit: "bookable" is not offered.
+    is_visit: bool,
+    form: ScheduleFormValues,
+    errors: Errors,
+    org_type_options: &'static [(&'static str, &'static str)],
+    role_options: &'static [(&'static str, &'static str)],
+    channel_options: Vec<&'static str>,
+}
+
+pub async fn schedule_form(
+    state: web::Data<AppState>,
+    session: Session,
+    access: PracticeAccess,
+    path: web::Path<(String, ScheduleId)>,
+) -> Result<HttpResponse, AdminError> {
+    let (_, id) = path.into_inner();
+    let practice = access.id();
+    let schedule = run(&state, move |conn| {
+        manage::schedule(conn, practice, id)?.ok_or(AdminError::NotFound)
+    })
+    .await?;
+    let page = schedule_page(
+        &session,
+        &access,
+        &schedule,
+        ScheduleFormValues::from_record(&schedule),
+        Errors::default(),
+    )?;
+    html(StatusCode::OK, &page)
+}
+
+fn schedule_page(
+    session: &Session,
+    access: &PracticeAccess,
+    schedule: &ScheduleRecord,
+    form: ScheduleFormValues,
+    errors: Errors,
+) -> Result<ScheduleEditPage, AdminError> {
+    let name = schedule.name();
+    Ok(ScheduleEditPage {
+        layout: access.layout(session, &format!("Edit {name}"), "schedules")?,
+        ods: access.ods().to_owned(),
+        can_edit: access.can_edit(),
+        schedule_id: schedule.id,
+        name,
+        is_visit: schedule.delivery_channel.as_deref() == Some("Visit"),
+        form,
+        errors,
+        org_type_options: ORGANISATION_TYPES,
+        role_options: PRACTITIONER_ROLES,
+        channel_options: DeliveryChannel::ALL.iter().map(|c| c.code()).collect(),
+    })
+}
+
+fn parse_schedule_form(
+    form: ScheduleForm,
+    errors: &mut Errors,
+) -> (ScheduleFormValues, Option<ScheduleSettings>) {
+    if !matches!(form.bookable.as_str(), "yes" | "no") {
+        errors.add(
+            "bookable",
+            "Select whether GP Connect consumers may book this schedule",
+        );
+    }
+    let values = ScheduleFormValues {
+        bookable: form.bookable == "yes",
+        org_types: form.org_types,
+        ods_codes: form.ods_codes,
+        role: form.practitioner_role,
+        channel: form.delivery_channel,
+        schedule_type: form.schedule_type,
+        version: form.version.parse().unwrap_or(-1),
+    };
+    let org_types = forms::org_types(&values.org_types, "org_types", errors);
+    let ods_codes = forms::ods_codes(&values.ods_codes, "ods_codes", errors);
+    let role = (!values.role.is_empty())
+        .then(|| PractitionerRole::parse(&values.role))
+        .transpose()
+        .unwrap_or_else(|e| {
+            errors.add("practitioner_role", e.0);
+            None
+        });
+    let channel = (!values.channel.is_empty())
+        .then(|| DeliveryChannel::parse(&values.channel))
+        .transpose()
+        .unwrap_or_else(|e| {
+            errors.add("delivery_channel", e.0);
+            None
+        });
+    if values.schedule_type.chars().count() > 100 {
+        errors.add(
+            "schedule_type",
+            "The schedule type must be 100 characters or fewer",
+        );
+    }
+    if values.version < 0 {
+        errors.add(
+            "bookable",
+            "The form is incomplete: reload the page and try again",
+        );
+    }
+    let settings = errors.is_empty().then(|| ScheduleSettings {
+        bookability: Bookability {
+            bookable: values.bookable,
+            org_types,
+            ods_codes,
+        },
+        practitioner_role: role,
+        delivery_channel: channel,
+        schedule_type: (!values.schedule_type.is_empty()).then(|| values.schedule_type.clone()),
+    });
+    (values, settings)
+}
+
+pub async fn schedule_save(
+    state: web::Data<AppState>,
+    session: Session,
+    access: PracticeAccess,
+    path: web::Path<(String, ScheduleId)>,
+    Form(form): Form<ScheduleForm>,
+) -> Result<HttpResponse, AdminError> {
+    access.require_manager()?;
+    let (_, id) = path.into_inner();
+    let mut errors = Errors::default();
+    let (values, settings) = parse_schedule_form(form, &mut errors);
+    let actor = access.actor();
+    let practice = access.id();
+    let version = values.version;
+    let (schedule, result) = run(&state, move |conn| {
+        let current = manage::schedule(conn, practice, id)?.ok_or(AdminError::NotFound)?;
+        let result =
+            settings.map(|s| manage::update_schedule(conn, &actor, practice, id, version, &s));
+        Ok((current, result))
+    })
+    .await?;
+    let status = match result {
+        Some(Ok(saved)) => {
+            set_flash(&session, &format!("Saved {}.", saved.name()))?;
+            return Ok(see_other(&format!("/practices/{}", access.ods())));
+        }
+        Some(Err(e)) => edit_refusal(e, "bookable", "schedule", &mut errors)?,
+        None => StatusCode::UNPROCESSABLE_ENTITY,
+    };
+    let page = schedule_page(&session, &access, &schedule, values, errors)?;
+    html(status, &page)
+}

@@ -1,0 +1,265 @@
+//! One slot: its own GP Connect setting (or "as its schedule"), why it could not be made
+//! bookable, and how a chosen consumer sees it.
+
+use actix_session::Session;
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use chrono::Utc;
+use chrono_tz::Europe::London;
+use serde::Deserialize;
+
+use super::{consumer_from, consumer_label, edit_refusal, monday_of, parse_slot_setting};
+use crate::admin::access::PracticeAccess;
+use crate::admin::auth::run;
+use crate::admin::error::AdminError;
+use crate::admin::forms::{self, Errors, Form};
+use crate::admin::view::{Layout, audience, html, local_day, local_time, see_other, set_flash};
+use crate::availability::codes::{DeliveryChannel, ORGANISATION_TYPES};
+use crate::availability::limits;
+use crate::availability::manage;
+use crate::availability::query::{self, Consumer};
+use crate::availability::rules;
+use crate::db::ids::SlotId;
+use crate::state::AppState;
+
+#[derive(Deserialize, Default)]
+pub struct ConsumerQuery {
+    org_type: Option<String>,
+    ods_code: Option<String>,
+}
+
+/// The slot form as sent.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct SlotForm {
+    #[serde(deserialize_with = "forms::text")]
+    setting: String,
+    #[serde(deserialize_with = "forms::texts")]
+    org_types: Vec<String>,
+    #[serde(deserialize_with = "forms::text")]
+    ods_codes: String,
+    #[serde(deserialize_with = "forms::text")]
+    version: String,
+}
+
+/// What the form shows.
+struct SlotFormValues {
+    /// follow, yes or no
+    setting: String,
+    org_types: Vec<String>,
+    ods_codes: String,
+    version: i32,
+}
+
+impl SlotFormValues {
+    fn has_org_type(&self, code: &str) -> bool {
+        self.org_types.iter().any(|t| t == code)
+    }
+}
+
+#[derive(Template)]
+#[template(path = "admin/slot_edit.html")]
+struct SlotPage {
+    layout: Layout,
+    ods: String,
+    can_edit: bool,
+    slot: manage::SlotRecord,
+    when: String,
+    /// Why "bookable" is not offered for this slot (the write-side rules), if it isn't.
+    refusal: Option<String>,
+    audience: String,
+    form: SlotFormValues,
+    errors: Errors,
+    org_type_options: &'static [(&'static str, &'static str)],
+    org_type: String,
+    ods_code: String,
+    consumer: Option<String>,
+    /// For the chosen consumer: visible, and why not.
+    explained: Option<(bool, Vec<String>)>,
+}
+
+impl SlotPage {
+    fn week_link(&self) -> String {
+        format!(
+            "/practices/{}/week?schedule={}&week={}",
+            self.ods,
+            self.slot.schedule_id,
+            monday_of(self.slot.start_at.with_timezone(&London).date_naive())
+        )
+    }
+}
+
+/// Why the slot could never be made bookable as it is, in the rules' words.
+fn slot_refusal(slot: &manage::SlotRecord) -> Option<String> {
+    let channel = slot
+        .delivery_channel
+        .as_deref()
+        .and_then(|c| DeliveryChannel::parse(c).ok());
+    rules::check_can_be_bookable(&rules::Exposable {
+        channel,
+        practitioner_role: slot.practitioner_role.as_deref(),
+        slot_type: Some(slot.slot_type.as_deref()),
+    })
+    .err()
+    .map(|r| r.to_string())
+}
+
+fn slot_page(
+    session: &Session,
+    access: &PracticeAccess,
+    slot: manage::SlotRecord,
+    form: Option<SlotFormValues>,
+    errors: Errors,
+    consumer: (String, String, Option<Consumer>),
+    explained: Option<(bool, Vec<String>)>,
+) -> Result<SlotPage, AdminError> {
+    let form = form.unwrap_or_else(|| SlotFormValues {
+        setting: if !slot.overrides_schedule {
+            "follow".into()
+        } else if slot.gpc_bookable {
+            "yes".into()
+        } else {
+            "no".into()
+        },
+        org_types: if slot.overrides_schedule {
+            slot.bookable_org_types.clone()
+        } else {
+            vec![]
+        },
+        ods_codes: if slot.overrides_schedule {
+            slot.bookable_ods_codes.join(", ")
+        } else {
+            String::new()
+        },
+        version: slot.version,
+    });
+    Ok(SlotPage {
+        layout: access.layout(session, "Slot", "week")?,
+        ods: access.ods().to_owned(),
+        can_edit: access.can_edit(),
+        when: format!(
+            "{} {}–{}",
+            local_day(&slot.start_at),
+            local_time(&slot.start_at),
+            local_time(&slot.end_at)
+        ),
+        refusal: slot_refusal(&slot),
+        audience: audience(
+            slot.gpc_bookable,
+            &slot.bookable_org_types,
+            &slot.bookable_ods_codes,
+        ),
+        slot,
+        form,
+        errors,
+        org_type_options: ORGANISATION_TYPES,
+        org_type: consumer.0,
+        ods_code: consumer.1,
+        consumer: consumer.2.as_ref().map(consumer_label),
+        explained,
+    })
+}
+
+pub async fn slot_form(
+    state: web::Data<AppState>,
+    session: Session,
+    access: PracticeAccess,
+    path: web::Path<(String, SlotId)>,
+    q: web::Query<ConsumerQuery>,
+) -> Result<HttpResponse, AdminError> {
+    let (_, id) = path.into_inner();
+    let q = q.into_inner();
+    let mut errors = Errors::default();
+    let consumer = consumer_from(&q.org_type, &q.ods_code, &mut errors);
+    let chosen = consumer.clone();
+    let practice = access.id();
+    let (slot, explained) = run(&state, move |conn| {
+        let slot = manage::slot(conn, practice, id)?.ok_or(AdminError::NotFound)?;
+        let explained = match &chosen {
+            Some(c) => query::explain(conn, practice, id, c, Utc::now(), None)?
+                .map(|e| -> Result<_, AdminError> {
+                    let limits = limits::list(conn, practice)?;
+                    Ok((e.visible(), e.explanations(&limits)))
+                })
+                .transpose()?,
+            None => None,
+        };
+        Ok((slot, explained))
+    })
+    .await?;
+    let page = slot_page(
+        &session,
+        &access,
+        slot,
+        None,
+        errors,
+        (
+            q.org_type.unwrap_or_default(),
+            q.ods_code.unwrap_or_default(),
+            consumer,
+        ),
+        explained,
+    )?;
+    html(StatusCode::OK, &page)
+}
+
+pub async fn slot_save(
+    state: web::Data<AppState>,
+    session: Session,
+    access: PracticeAccess,
+    path: web::Path<(String, SlotId)>,
+    Form(form): Form<SlotForm>,
+) -> Result<HttpResponse, AdminError> {
+    access.require_manager()?;
+    let (_, id) = path.into_inner();
+    let mut errors = Errors::default();
+    let setting = parse_slot_setting(&form.setting, &form.org_types, &form.ods_codes, &mut errors);
+    let version = form.version.parse::<i32>().ok();
+    if version.is_none() {
+        errors.add(
+            "setting",
+            "The form is incomplete: reload the page and try again",
+        );
+    }
+    let values = SlotFormValues {
+        setting: form.setting,
+        org_types: form.org_types,
+        ods_codes: form.ods_codes,
+        version: version.unwrap_or(0),
+    };
+    let actor = access.actor();
+    let practice = access.id();
+    let result = run(&state, move |conn| {
+        Ok(match (setting, version) {
+            (Some(s), Some(v)) => Some(manage::update_slot(conn, &actor, practice, id, v, &s)),
+            _ => None,
+        })
+    })
+    .await?;
+    let status = match result {
+        Some(Ok(())) => {
+            set_flash(&session, "Slot saved.")?;
+            return Ok(see_other(&format!(
+                "/practices/{}/slots/{id}",
+                access.ods()
+            )));
+        }
+        Some(Err(e)) => edit_refusal(e, "setting", "slot", &mut errors)?,
+        None => StatusCode::UNPROCESSABLE_ENTITY,
+    };
+    let slot = run(&state, move |conn| {
+        manage::slot(conn, practice, id)?.ok_or(AdminError::NotFound)
+    })
+    .await?;
+    let page = slot_page(
+        &session,
+        &access,
+        slot,
+        Some(values),
+        errors,
+        (String::new(), String::new(), None),
+        None,
+    )?;
+    html(status, &page)
+}

@@ -1,0 +1,206 @@
+//! The week view: a week of the practice's slots, each with whom it is exposed to and, when it
+//! is hidden, why; optionally as one chosen consumer sees them.
+
+use std::collections::HashMap;
+
+use actix_session::Session;
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use chrono::{Days, NaiveDate, Utc};
+use serde::Deserialize;
+
+use super::{consumer_from, consumer_label, monday_of, today};
+use crate::admin::access::PracticeAccess;
+use crate::admin::auth::run;
+use crate::admin::error::AdminError;
+use crate::admin::forms::Errors;
+use crate::admin::view::{Layout, audience, html, local_day, local_time};
+use crate::availability::codes::ORGANISATION_TYPES;
+use crate::availability::limits;
+use crate::availability::manage;
+use crate::availability::query::{self, Consumer};
+use crate::db::ids::{ScheduleId, SlotId};
+use crate::state::AppState;
+
+#[derive(Deserialize, Default)]
+pub struct WeekQuery {
+    schedule: Option<String>,
+    week: Option<String>,
+    org_type: Option<String>,
+    ods_code: Option<String>,
+}
+
+struct WeekSlot {
+    id: SlotId,
+    time: String,
+    schedule: String,
+    slot_type: String,
+    channel: String,
+    status: String,
+    own_setting: bool,
+    exposed: bool,
+    audience: String,
+    hidden_because: Vec<String>,
+    /// For the chosen consumer: None when no consumer is chosen.
+    visible_to_consumer: Option<bool>,
+    consumer_reasons: Vec<String>,
+}
+
+struct WeekDay {
+    day: String,
+    slots: Vec<WeekSlot>,
+}
+
+#[derive(Template)]
+#[template(path = "admin/week.html")]
+struct WeekPage {
+    layout: Layout,
+    ods: String,
+    schedules: Vec<(ScheduleId, String)>,
+    schedule: Option<ScheduleId>,
+    week: NaiveDate,
+    week_label: String,
+    previous: NaiveDate,
+    next: NaiveDate,
+    org_type: String,
+    ods_code: String,
+    consumer: Option<String>,
+    days: Vec<WeekDay>,
+    count: usize,
+    errors: Errors,
+    org_type_options: &'static [(&'static str, &'static str)],
+}
+
+impl WeekPage {
+    fn is_schedule(&self, id: &ScheduleId) -> bool {
+        self.schedule == Some(*id)
+    }
+
+    fn query(&self, week: &NaiveDate) -> String {
+        let mut q = format!("week={week}");
+        if let Some(s) = self.schedule {
+            q.push_str(&format!("&schedule={s}"));
+        }
+        q
+    }
+}
+
+pub async fn week_page(
+    state: web::Data<AppState>,
+    session: Session,
+    access: PracticeAccess,
+    q: web::Query<WeekQuery>,
+) -> Result<HttpResponse, AdminError> {
+    let q = q.into_inner();
+    let mut errors = Errors::default();
+    let week = monday_of(
+        q.week
+            .as_deref()
+            .and_then(|w| NaiveDate::parse_from_str(w, "%Y-%m-%d").ok())
+            .unwrap_or_else(today),
+    );
+    let schedule = q
+        .schedule
+        .as_deref()
+        .and_then(|s| s.parse::<ScheduleId>().ok());
+    let consumer = consumer_from(&q.org_type, &q.ods_code, &mut errors);
+    let chosen = consumer.clone();
+    let practice = access.id();
+    let (schedules, slots, exposure, for_consumer, limits) = run(&state, move |conn| {
+        if let Some(s) = schedule {
+            manage::schedule(conn, practice, s)?.ok_or(AdminError::NotFound)?;
+        }
+        let from = query::local_midnight(week);
+        let to = query::local_midnight(week + Days::new(7));
+        let schedules = manage::schedule_names(conn, practice)?;
+        let slots = manage::slots_between(conn, practice, schedule, from, to)?;
+        let exposure =
+            query::explain_between(conn, practice, from, to, &Consumer::default(), Utc::now())?;
+        let for_consumer = match &chosen {
+            Some(c) => Some(query::explain_between(
+                conn,
+                practice,
+                from,
+                to,
+                c,
+                Utc::now(),
+            )?),
+            None => None,
+        };
+        let limits = limits::list(conn, practice)?;
+        Ok((schedules, slots, exposure, for_consumer, limits))
+    })
+    .await?;
+    let exposure: HashMap<SlotId, query::SlotExposure> =
+        exposure.into_iter().map(|e| (e.slot_id, e)).collect();
+    let for_consumer: Option<HashMap<SlotId, query::SlotExposure>> =
+        for_consumer.map(|v| v.into_iter().map(|e| (e.slot_id, e)).collect());
+    let schedule_names: HashMap<ScheduleId, String> = schedules.iter().cloned().collect();
+    let mut days: Vec<WeekDay> = Vec::new();
+    let count = slots.len();
+    for s in slots {
+        let day = local_day(&s.start_at);
+        let e = exposure.get(&s.id);
+        let exposed = e.is_some_and(manage::exposed_to_someone);
+        let hidden_because = e
+            .map(|e| {
+                e.reasons
+                    .iter()
+                    .filter(|r| !manage::depends_on_consumer(**r))
+                    .map(|r| e.explanation(*r, &limits))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let (visible_to_consumer, consumer_reasons) =
+            match for_consumer.as_ref().and_then(|m| m.get(&s.id)) {
+                Some(c) => (Some(c.visible()), c.explanations(&limits)),
+                None => (None, vec![]),
+            };
+        let slot = WeekSlot {
+            id: s.id,
+            time: format!("{}–{}", local_time(&s.start_at), local_time(&s.end_at)),
+            schedule: schedule_names
+                .get(&s.schedule_id)
+                .cloned()
+                .unwrap_or_default(),
+            slot_type: s.slot_type.clone().unwrap_or_else(|| "None".into()),
+            channel: s
+                .delivery_channel
+                .clone()
+                .unwrap_or_else(|| "Not set".into()),
+            status: s.status.clone(),
+            own_setting: s.overrides_schedule,
+            exposed,
+            audience: audience(s.gpc_bookable, &s.bookable_org_types, &s.bookable_ods_codes),
+            hidden_because,
+            visible_to_consumer,
+            consumer_reasons,
+        };
+        match days.last_mut() {
+            Some(d) if d.day == day => d.slots.push(slot),
+            _ => days.push(WeekDay {
+                day,
+                slots: vec![slot],
+            }),
+        }
+    }
+    let page = WeekPage {
+        layout: access.layout(&session, "Week view", "week")?,
+        ods: access.ods().to_owned(),
+        schedules,
+        schedule,
+        week,
+        week_label: format!("Week of {}", local_day(&query::local_midnight(week))),
+        previous: week - Days::new(7),
+        next: week + Days::new(7),
+        org_type: q.org_type.unwrap_or_default(),
+        ods_code: q.ods_code.unwrap_or_default(),
+        consumer: consumer.as_ref().map(consumer_label),
+        days,
+        count,
+        errors,
+        org_type_options: ORGANISATION_TYPES,
+    };
+    html(StatusCode::OK, &page)
+}
