@@ -126,6 +126,7 @@ diesel::table! {
         status -> Int2,
         error_code -> Nullable<Text>,
         jwt_claims -> Nullable<Jsonb>,
+        sanitised -> Bool,
     }
 }
 

@@ -82,6 +82,7 @@ async fn gpconnect_layer(
         interaction: optional("Ssp-InteractionID"),
         status: 0,
         error_code: None,
+        sanitised: false,
         jwt_claims: jwt::claims_as_sent(
             req.headers()
                 .get(AUTHORIZATION)
@@ -102,7 +103,7 @@ async fn gpconnect_layer(
         .get::<SpineCode>()
         .map(|c| c.code());
     match trail {
-        Some(trail) => trail.record(entry),
+        Some(trail) => trail.record(entry).await,
         None => tracing::error!(?entry, "no GP Connect request trail configured"),
     }
     Ok(res)

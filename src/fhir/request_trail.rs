@@ -5,13 +5,18 @@
 //!
 //! Rows are written by a thread of their own, in batches of whatever has queued since its last
 //! insert, so a search pays for a channel send rather than a round trip and a commit. The channel
-//! is bounded: when the writer falls behind, requests wait for it rather than go unaudited.
-
-use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+//! is bounded: when the writer falls behind, requests wait for it (asynchronously: their actix
+//! worker goes on serving others) rather than go unaudited.
+//!
+//! No request can cost another its row: what PostgreSQL cannot store (NUL in TEXT or JSONB) is
+//! removed before the row is queued, and the row says it was (`sanitised`); if a batch is still
+//! refused, its rows are written one by one, so only a row that cannot be stored at all goes to
+//! the log instead.
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use serde_json::Value;
+use tokio::sync::mpsc::{Receiver, Sender, channel};
 
 use crate::db::DbPool;
 use crate::db::schema::gpconnect_audit;
@@ -30,51 +35,179 @@ pub struct Entry {
     pub status: i16,
     pub error_code: Option<&'static str>,
     pub jwt_claims: Option<Value>,
+    /// Set by [`Entry::sanitise`] when something had to be removed.
+    pub sanitised: bool,
+}
+
+impl Entry {
+    /// Removes what PostgreSQL cannot store (NUL, in text and anywhere in the claims' JSON),
+    /// noting that it did.
+    fn sanitise(&mut self) {
+        let mut changed = false;
+        for text in [
+            &mut self.practice_ods,
+            &mut self.method,
+            &mut self.path_query,
+        ] {
+            changed |= strip_nul(text);
+        }
+        for text in [
+            &mut self.ssp_trace_id,
+            &mut self.ssp_from,
+            &mut self.ssp_to,
+            &mut self.interaction,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            changed |= strip_nul(text);
+        }
+        if let Some(claims) = &mut self.jwt_claims {
+            changed |= strip_nul_json(claims);
+        }
+        self.sanitised |= changed;
+    }
+}
+
+fn strip_nul(text: &mut String) -> bool {
+    if !text.contains('\0') {
+        return false;
+    }
+    text.retain(|c| c != '\0');
+    true
+}
+
+fn strip_nul_json(value: &mut Value) -> bool {
+    match value {
+        Value::String(s) => strip_nul(s),
+        Value::Array(items) => items.iter_mut().fold(false, |c, v| strip_nul_json(v) | c),
+        Value::Object(map) => {
+            let mut changed = false;
+            if map.keys().any(|k| k.contains('\0')) {
+                let entries = std::mem::take(map);
+                for (mut k, v) in entries {
+                    strip_nul(&mut k);
+                    map.insert(k, v);
+                }
+                changed = true;
+            }
+            map.values_mut().fold(changed, |c, v| strip_nul_json(v) | c)
+        }
+        _ => false,
+    }
 }
 
 /// Where the GP Connect layer sends trail rows; cloning shares the one writer.
 #[derive(Clone)]
-pub struct RequestTrail(SyncSender<Entry>);
+pub struct RequestTrail(Sender<Entry>);
 
-/// Rows a request may queue ahead of the writer before it waits.
+/// Rows requests may queue ahead of the writer before they wait.
 const QUEUE: usize = 4096;
-/// Rows per INSERT (PostgreSQL allows 65,535 parameters; 11 per row).
+/// Rows per INSERT (PostgreSQL allows 65,535 parameters; 12 per row).
 const BATCH: usize = 1000;
 
 impl RequestTrail {
     /// Starts the writer thread; it ends when the last `RequestTrail` is dropped, after writing
     /// what was queued.
     pub fn start(pool: DbPool) -> Self {
-        let (sender, receiver) = sync_channel(QUEUE);
+        let (sender, receiver) = channel(QUEUE);
         std::thread::Builder::new()
             .name("gpconnect-audit".into())
-            .spawn(move || write_batches(&pool, &receiver))
+            .spawn(move || write_batches(&pool, receiver))
             .expect("start the GP Connect audit writer");
         RequestTrail(sender)
     }
 
-    pub fn record(&self, entry: Entry) {
-        if let Err(e) = self.0.send(entry) {
+    /// Queues the row, waiting (without blocking the worker) while the queue is full.
+    pub async fn record(&self, mut entry: Entry) {
+        entry.sanitise();
+        if let Err(e) = self.0.send(entry).await {
             tracing::error!(entry = ?e.0, "the GP Connect audit writer has stopped");
         }
     }
 }
 
-fn write_batches(pool: &DbPool, receiver: &Receiver<Entry>) {
-    while let Ok(first) = receiver.recv() {
-        let mut batch = vec![first];
-        batch.extend(receiver.try_iter().take(BATCH - 1));
-        let written = pool.get().map_err(|e| e.to_string()).and_then(|mut conn| {
-            diesel::insert_into(gpconnect_audit::table)
-                .values(&batch)
-                .execute(&mut conn)
-                .map_err(|e| e.to_string())
-        });
-        if let Err(error) = written {
-            // The rows are not lost to the operator: they go to the log instead.
-            for entry in &batch {
-                tracing::error!(%error, ?entry, "GP Connect audit row not written");
-            }
+fn write_batches(pool: &DbPool, mut receiver: Receiver<Entry>) {
+    let mut batch = Vec::with_capacity(BATCH);
+    while receiver.blocking_recv_many(&mut batch, BATCH) > 0 {
+        write(pool, &batch);
+        batch.clear();
+    }
+}
+
+/// Writes the batch in one INSERT; if that is refused, row by row, so one row the database
+/// refuses costs no other its place.
+fn write(pool: &DbPool, batch: &[Entry]) {
+    let mut conn = match pool.get() {
+        Ok(conn) => conn,
+        Err(e) => return log_unwritten(&e.to_string(), batch),
+    };
+    let insert = |conn: &mut PgConnection, rows: &[Entry]| {
+        diesel::insert_into(gpconnect_audit::table)
+            .values(rows)
+            .execute(conn)
+    };
+    if insert(&mut conn, batch).is_ok() {
+        return;
+    }
+    for entry in batch {
+        if let Err(e) = insert(&mut conn, std::slice::from_ref(entry)) {
+            log_unwritten(&e.to_string(), std::slice::from_ref(entry));
         }
+    }
+}
+
+/// The rows are not lost to the operator: they go to the log instead.
+fn log_unwritten(error: &str, rows: &[Entry]) {
+    for entry in rows {
+        tracing::error!(%error, ?entry, "GP Connect audit row not written");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn entry(path: &str, claims: Value) -> Entry {
+        Entry {
+            at: Utc::now(),
+            practice_ods: "A20047".into(),
+            method: "GET".into(),
+            path_query: path.into(),
+            ssp_trace_id: Some("t\0".into()),
+            ssp_from: None,
+            ssp_to: None,
+            interaction: None,
+            status: 200,
+            error_code: None,
+            jwt_claims: Some(claims),
+            sanitised: false,
+        }
+    }
+
+    #[test]
+    fn nul_is_removed_everywhere_and_the_row_says_so() {
+        let mut e = entry(
+            "/fhir/A\0/metadata",
+            json!({ "iss\0": ["a\0", { "b": "c\0" }], "n": 1 }),
+        );
+        e.sanitise();
+        assert!(e.sanitised);
+        assert_eq!(e.path_query, "/fhir/A/metadata");
+        assert_eq!(e.ssp_trace_id.as_deref(), Some("t"));
+        assert_eq!(
+            e.jwt_claims,
+            Some(json!({ "iss": ["a", { "b": "c" }], "n": 1 }))
+        );
+    }
+
+    #[test]
+    fn a_clean_row_is_left_alone() {
+        let mut e = entry("/fhir/A20047/metadata", json!({ "iss": "x" }));
+        e.ssp_trace_id = Some("t".into());
+        e.sanitise();
+        assert!(!e.sanitised);
     }
 }

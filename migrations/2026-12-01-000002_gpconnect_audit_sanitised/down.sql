@@ -1,0 +1,1 @@
+ALTER TABLE gpconnect_audit DROP COLUMN sanitised;
