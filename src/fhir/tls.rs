@@ -80,3 +80,66 @@ pub fn server_config(
         .with_single_cert(certificates(cert)?, key)
         .context("the server certificate and its key")
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Debug, Parser)]
+    struct Serve {
+        #[command(flatten)]
+        tls: TlsArgs,
+    }
+
+    #[test]
+    fn without_settings_bookable_serves_plain_http() {
+        assert!(TlsArgs::default().server_config().unwrap().is_none());
+    }
+
+    #[test]
+    fn the_three_settings_go_together_or_not_at_all() {
+        let path = |set: bool| set.then(|| PathBuf::from("file.pem"));
+        for partial in 1..7u8 {
+            let args = TlsArgs {
+                tls_cert: path(partial & 1 != 0),
+                tls_key: path(partial & 2 != 0),
+                tls_client_ca: path(partial & 4 != 0),
+            };
+            let error = args.server_config().unwrap_err();
+            assert_eq!(
+                error.to_string(),
+                "--tls-cert, --tls-key and --tls-client-ca go together",
+                "{args:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_command_line_names_the_settings_missing() {
+        let refused = |args: &[&str]| {
+            let mut argv = vec!["serve"];
+            argv.extend(args);
+            Serve::try_parse_from(argv).unwrap_err().to_string()
+        };
+        let cert_alone = refused(&["--tls-cert", "chain.pem"]);
+        assert!(cert_alone.contains("--tls-key"), "{cert_alone}");
+        assert!(cert_alone.contains("--tls-client-ca"), "{cert_alone}");
+        let key_alone = refused(&["--tls-key", "key.pem"]);
+        assert!(key_alone.contains("--tls-cert"), "{key_alone}");
+        let ca_alone = refused(&["--tls-client-ca", "ca.pem"]);
+        assert!(ca_alone.contains("--tls-cert"), "{ca_alone}");
+        let all = Serve::try_parse_from([
+            "serve",
+            "--tls-cert",
+            "chain.pem",
+            "--tls-key",
+            "key.pem",
+            "--tls-client-ca",
+            "ca.pem",
+        ])
+        .unwrap();
+        assert_eq!(all.tls.tls_cert, Some(PathBuf::from("chain.pem")));
+    }
+}

@@ -5,8 +5,8 @@ use bookable::db::schema::{locations, practitioners};
 use diesel::prelude::*;
 use serde_json::{Value, json};
 
-use crate::fhir::{
-    ASID_A, ASID_B, READ_LOCATION, READ_METADATA, READ_ORGANIZATION, READ_PRACTITIONER,
+use super::{
+    ASID_A, ASID_B, ORG_TYPE, READ_LOCATION, READ_METADATA, READ_ORGANIZATION, READ_PRACTITIONER,
     SEARCH_SLOT, app_with_fixture, base, days, gpc_get, headers, q, resources, search, send,
 };
 use crate::fixture::{PRACTICE_A, PRACTICE_B};
@@ -263,10 +263,7 @@ async fn the_demo_practices_answer_with_their_asids() {
     let app = crate::harness::spawn_app().await;
     bookable::demo::seed(&mut app.conn(), crate::fixture::day(2026, 6, 8)).unwrap();
     let mut params = days("2026-06-08", "2026-06-12");
-    params.push((
-        "searchFilter",
-        format!("{}|urgent-care", crate::fhir::ORG_TYPE),
-    ));
+    params.push(("searchFilter", format!("{}|urgent-care", ORG_TYPE)));
     for (ods, asid) in [("A20047", "200000000359"), ("B82617", "200000000360")] {
         let answer = gpc_get(&app, ods, "/Slot", &q(&params), headers(SEARCH_SLOT, asid)).await;
         assert_eq!(answer.status, 200, "{ods}: {}", answer.body);

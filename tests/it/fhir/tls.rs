@@ -177,14 +177,3 @@ async fn only_clients_with_a_certificate_from_the_configured_ca_are_served() {
     }
     handle.stop(false).await;
 }
-
-#[test]
-fn tls_settings_go_together() {
-    use bookable::fhir::tls::TlsArgs;
-    assert!(TlsArgs::default().server_config().unwrap().is_none());
-    let half = TlsArgs {
-        tls_cert: Some("cert.pem".into()),
-        ..TlsArgs::default()
-    };
-    assert!(half.server_config().is_err());
-}

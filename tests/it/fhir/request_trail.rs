@@ -6,7 +6,7 @@ use std::time::Duration;
 use diesel::prelude::*;
 use serde_json::Value;
 
-use crate::fhir::{
+use super::{
     ASID_A, CONSUMER_ASID, SEARCH_SLOT, app_with_fixture, days, gpc_get, headers, q, search,
 };
 use crate::fixture::PRACTICE_A;
