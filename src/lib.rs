@@ -9,6 +9,8 @@ pub mod db;
 pub mod demo;
 pub mod fhir;
 pub mod ingest;
+pub mod patients;
+pub mod pds;
 pub mod practice;
 pub mod reports;
 pub mod server;

@@ -78,6 +78,16 @@ enum Command {
     Credential(CredentialCommand),
     /// Import a practice's schedules and slots from a JSON document (see README).
     Import { file: std::path::PathBuf },
+    /// Import a practice's patient list from a JSON document (see README).
+    ImportPatients { file: std::path::PathBuf },
+    /// Serve a local stand-in for the PDS FHIR API from a file of test patients (see README).
+    PdsStandin {
+        /// The test patients (the demo's when left out).
+        #[arg(long)]
+        patients: Option<std::path::PathBuf>,
+        #[arg(long, default_value = "127.0.0.1:8090")]
+        bind: String,
+    },
     /// Show, or change, the settings of the capacity reports.
     ReportSettings {
         /// Registered patients per daily NHS 111 appointment (GP contract: 3000).
@@ -260,6 +270,22 @@ fn credential(
     Ok(())
 }
 
+/// `bookable pds-standin`: needs no database.
+async fn pds_standin(patients: Option<&std::path::Path>, bind: &str) -> anyhow::Result<()> {
+    use bookable::pds::standin::{self, StandinPatients};
+    let json = match patients {
+        Some(path) => {
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?
+        }
+        None => standin::DEMO_PATIENTS.to_owned(),
+    };
+    let patients = StandinPatients::parse(&json)?;
+    let listener = TcpListener::bind(bind).with_context(|| format!("binding {bind}"))?;
+    println!("PDS stand-in on http://{bind}/ (GET /Patient/{{nhs-number}})");
+    standin::run(listener, patients)?.await?;
+    Ok(())
+}
+
 #[actix_web::main]
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
@@ -269,6 +295,9 @@ async fn main() -> anyhow::Result<()> {
         )
         .init();
     let cli = Cli::parse();
+    if let Command::PdsStandin { patients, bind } = &cli.command {
+        return pds_standin(patients.as_deref(), bind).await;
+    }
     let (name, fresh) = match cli.command {
         Command::Demo { fresh, .. } => ("bookable_demo", fresh),
         _ => ("bookable", false),
@@ -375,6 +404,17 @@ async fn main() -> anyhow::Result<()> {
             println!(
                 "NHS 111 minimum: one appointment a day per {} registered patients.",
                 bookable::reports::settings::nhs111_patients_per_appointment(&mut conn)?
+            );
+        }
+        Command::PdsStandin { .. } => unreachable!("served before the database starts"),
+        Command::ImportPatients { file } => {
+            let mut conn = migrated(&url)?;
+            let json = std::fs::read_to_string(&file)
+                .with_context(|| format!("reading {}", file.display()))?;
+            let s = bookable::patients::import::import_json(&mut conn, &actor, &json)?;
+            println!(
+                "Imported patients: {} new, {} changed, {} unchanged.",
+                s.created, s.updated, s.unchanged
             );
         }
         Command::Import { file } => {

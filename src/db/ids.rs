@@ -36,5 +36,7 @@ typed_id!(
     GroupId,
     LimitId,
     BookingId,
-    CredentialId
+    CredentialId,
+    PatientId,
+    RegistrationId
 );

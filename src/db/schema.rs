@@ -235,3 +235,51 @@ diesel::table! {
 diesel::joinable!(api_credential_practices -> api_credentials (credential_id));
 diesel::joinable!(api_credential_practices -> practices (practice_id));
 diesel::allow_tables_to_appear_in_same_query!(api_credentials, api_credential_practices, practices);
+
+diesel::table! {
+    patients (id) {
+        id -> Int8,
+        practice_id -> Int8,
+        nhs_number -> Text,
+        nhs_number_verified -> Bool,
+        pds_verified_at -> Nullable<Timestamptz>,
+        family_name -> Text,
+        given_names -> Array<Text>,
+        name_prefix -> Nullable<Text>,
+        other_names -> Jsonb,
+        birth_date -> Date,
+        gender -> Nullable<Text>,
+        addresses -> Jsonb,
+        telecoms -> Jsonb,
+        language -> Nullable<Text>,
+        interpreter_required -> Nullable<Bool>,
+        registration_type -> Text,
+        registration_start -> Date,
+        registration_end -> Nullable<Date>,
+        active -> Bool,
+        deceased -> Bool,
+        sensitive -> Bool,
+        preferred_branch_id -> Nullable<Int8>,
+        version -> Int4,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    patient_registrations (id) {
+        id -> Int8,
+        practice_id -> Int8,
+        patient_id -> Int8,
+        registered_at -> Timestamptz,
+        kind -> Text,
+        org_ods_code -> Text,
+        org_name -> Nullable<Text>,
+        ssp_from -> Nullable<Text>,
+        ssp_trace_id -> Nullable<Text>,
+    }
+}
+
+diesel::joinable!(patient_registrations -> patients (patient_id));
+diesel::allow_tables_to_appear_in_same_query!(patients, patient_registrations, locations);
+diesel::joinable!(patients -> locations (preferred_branch_id));

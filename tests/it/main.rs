@@ -12,6 +12,8 @@ mod fixture;
 mod harness;
 mod ingest;
 mod limits;
+mod patients_import;
+mod pds;
 mod query;
 mod reports;
 mod server;

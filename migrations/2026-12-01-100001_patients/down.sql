@@ -1,0 +1,2 @@
+DROP TABLE patient_registrations;
+DROP TABLE patients;
