@@ -6,8 +6,11 @@ use std::time::Duration;
 use diesel::prelude::*;
 use serde_json::Value;
 
+use serde_json::json;
+
 use super::{
-    ASID_A, CONSUMER_ASID, SEARCH_SLOT, app_with_fixture, days, gpc_get, headers, q, search,
+    ASID_A, CONSUMER_ASID, READ_METADATA, SEARCH_SLOT, app_with_fixture, base, claims, days,
+    gpc_get, headers, jwt, q, search,
 };
 use crate::fixture::PRACTICE_A;
 use crate::harness::TestApp;
@@ -95,4 +98,67 @@ async fn every_request_answered_or_refused_is_audited_with_who_asked() {
         tampered.is_err(),
         "the GP Connect audit trail is append-only"
     );
+}
+
+/// A trace id (GUID shape) numbered `n`.
+fn trace_id(n: usize) -> String {
+    format!("00000000-0000-4000-8000-{n:012}")
+}
+
+#[actix_web::test]
+async fn no_request_costs_another_its_row_whatever_it_sent() {
+    use bookable::db::schema::gpconnect_audit as a;
+    let (app, _f) = app_with_fixture().await;
+    let client = reqwest::Client::new();
+    // 960 ordinary reads and 40 whose rows PostgreSQL could not store as sent: NUL in the JWT's
+    // claims (jsonb refuses \u0000) or in the practice's path segment (text refuses 0x00).
+    let total = 1000;
+    let poisoned = |n: usize| n.is_multiple_of(25);
+    let mut answered = 0;
+    for chunk in (0..total).collect::<Vec<_>>().chunks(100) {
+        let tasks: Vec<_> = chunk
+            .iter()
+            .map(|&n| {
+                let mut h = headers(READ_METADATA, ASID_A);
+                h.insert("Ssp-TraceID", trace_id(n).parse().unwrap());
+                let mut ods = PRACTICE_A.to_owned();
+                if poisoned(n) && n.is_multiple_of(2) {
+                    let mut c = claims();
+                    c["reason_for_request"] = json!("directcare\u{0}");
+                    h.insert(
+                        "Authorization",
+                        format!("Bearer {}", jwt(&c)).parse().unwrap(),
+                    );
+                } else if poisoned(n) {
+                    ods = "A%00".to_owned();
+                }
+                let req = client
+                    .get(format!("{}/metadata", base(&app, &ods)))
+                    .headers(h);
+                actix_web::rt::spawn(async move { req.send().await.map(|r| r.status()) })
+            })
+            .collect();
+        for t in tasks {
+            t.await.unwrap().unwrap();
+            answered += 1;
+        }
+    }
+    assert_eq!(answered, total);
+    audit_rows(&app, total).await;
+    let rows: Vec<(Option<String>, bool)> = a::table
+        .select((a::ssp_trace_id, a::sanitised))
+        .load(&mut app.conn())
+        .unwrap();
+    assert_eq!(rows.len(), total, "one row per request, none lost");
+    for n in 0..total {
+        let row = rows
+            .iter()
+            .find(|(t, _)| t.as_deref() == Some(trace_id(n).as_str()))
+            .unwrap_or_else(|| panic!("request {n} has no row"));
+        assert_eq!(
+            row.1,
+            poisoned(n),
+            "request {n}: sanitised only when it had to be"
+        );
+    }
 }
