@@ -7,7 +7,7 @@
 use bookable::availability::codes::OdsCode;
 use bookable::availability::query::{self, Consumer, SearchWindow};
 use bookable::db::ids::PracticeId;
-use bookable::synthetic;
+use bookable::seed::synthetic;
 use chrono::{DateTime, NaiveDate, Utc};
 use criterion::{Criterion, criterion_group, criterion_main};
 use diesel::prelude::*;

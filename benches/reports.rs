@@ -12,7 +12,7 @@ use bookable::change_log::Actor;
 use bookable::db::ids::{PracticeId, ScheduleId};
 use bookable::reports::capacity::{self, Period};
 use bookable::reports::export::Report;
-use bookable::synthetic;
+use bookable::seed::synthetic;
 use chrono::{Days, NaiveTime};
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use diesel::prelude::*;

@@ -7,10 +7,11 @@ use anyhow::{Context, bail};
 use bookable::availability::codes::OdsCode;
 use bookable::change_log::Actor;
 use bookable::db::{self, data_dir::SharedPostgres};
+use bookable::seed::demo;
 use bookable::server;
 use bookable::state::AppState;
 use bookable::users::{self, Role};
-use bookable::{demo, ingest, practice};
+use bookable::{practice, rota_import};
 use clap::{Parser, Subcommand};
 use diesel::{Connection, PgConnection};
 
@@ -389,7 +390,7 @@ async fn main() -> anyhow::Result<()> {
                 .date_naive();
             let monday = from.unwrap_or_else(|| today.week(chrono::Weekday::Mon).first_day());
             let first = bookable::availability::query::local_midnight(monday);
-            bookable::synthetic::generate(&mut conn, practices, weeks, first)?;
+            bookable::seed::synthetic::generate(&mut conn, practices, weeks, first)?;
             println!("Generated {practices} practices × {weeks} weeks of slots from {monday}.");
         }
         Command::ReportSettings {
@@ -421,7 +422,7 @@ async fn main() -> anyhow::Result<()> {
             let mut conn = migrated(&url)?;
             let json = std::fs::read_to_string(&file)
                 .with_context(|| format!("reading {}", file.display()))?;
-            let summary = ingest::import_json(&mut conn, &actor, &json)?;
+            let summary = rota_import::import_json(&mut conn, &actor, &json)?;
             println!(
                 "Imported {} locations, {} practitioners, {} schedules, {} slots.",
                 summary.locations, summary.practitioners, summary.schedules, summary.slots

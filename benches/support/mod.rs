@@ -3,8 +3,9 @@
 //! `cargo test --all-targets` runs each benchmark once as a test.
 
 use bookable::availability::query;
+use bookable::db;
 use bookable::db::pg_local::LocalPostgres;
-use bookable::{db, synthetic};
+use bookable::seed::synthetic;
 use chrono::NaiveDate;
 use diesel::prelude::*;
 

@@ -24,7 +24,7 @@ use crate::change_log::Actor;
 use crate::credentials::{self, Authorised};
 use crate::db::ids::{BookingId, PracticeId, SlotId};
 use crate::db::schema::slots;
-use crate::ingest::{self, ImportError};
+use crate::rota_import::{self, ImportError};
 use crate::state::AppState;
 
 /// The practice in the path, and who is acting for it.
@@ -88,7 +88,7 @@ async fn import_rota(
     for_practice(&state, &req, ods.clone(), |_, _| Ok(())).await?;
     let json = body::read_document(&req, payload, body::DOCUMENT_LIMIT).await?;
     let summary = for_practice(&state, &req, ods.clone(), move |conn, caller| {
-        let doc: ingest::ImportDocument = serde_json::from_str(&json)
+        let doc: rota_import::ImportDocument = serde_json::from_str(&json)
             .map_err(|e| ApiError::BadRequest(ImportError::Malformed(e).to_string()))?;
         if !doc.practice.eq_ignore_ascii_case(&ods) {
             return Err(ApiError::Invalid {
@@ -99,7 +99,7 @@ async fn import_rota(
                 )],
             });
         }
-        ingest::import(conn, &caller.actor, &doc).map_err(|e| match e {
+        rota_import::import(conn, &caller.actor, &doc).map_err(|e| match e {
             ImportError::Invalid(problems) => ApiError::Invalid {
                 message: "the import was rejected and nothing was written".into(),
                 problems,

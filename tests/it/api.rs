@@ -301,7 +301,7 @@ async fn a_practice_system_credential_acts_only_for_its_own_practices() {
 async fn a_26_week_rota_of_a_large_practice_is_accepted_over_http() {
     let (app, _) = app_with_fixture().await;
     let first = chrono::NaiveDate::from_ymd_opt(2027, 1, 4).unwrap();
-    let doc = bookable::demo::rota("A20047", "Leeds", first, 26 * 7);
+    let doc = bookable::seed::demo::rota("A20047", "Leeds", first, 26 * 7);
     let body = serde_json::to_vec(&doc).unwrap();
     assert!(body.len() > 1024 * 1024, "a few MB: {} bytes", body.len());
     let (status, _, reply) = post_raw(

@@ -3,7 +3,8 @@
 use bookable::availability::codes::OdsCode;
 use bookable::availability::query::{self, Consumer, SearchWindow};
 use bookable::db::schema::{practices, schedules, slots, users};
-use bookable::{demo, practice};
+use bookable::practice;
+use bookable::seed::demo;
 use chrono::{Days, NaiveDate, TimeZone, Utc};
 use diesel::prelude::*;
 

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use bookable::db::ids::{PracticeId, ScheduleId, SlotId};
 use bookable::db::schema::{practices, schedules, slots};
-use bookable::demo;
+use bookable::seed::demo;
 use chrono::{Datelike, Days, NaiveDate, Utc};
 use chrono_tz::Europe::London;
 use diesel::prelude::*;

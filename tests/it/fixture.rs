@@ -7,10 +7,10 @@ use bookable::availability::codes::OdsCode;
 use bookable::change_log::Actor;
 use bookable::db::ids::{PracticeId, SlotId};
 use bookable::db::schema::slots;
-use bookable::ingest::{
+use bookable::practice;
+use bookable::rota_import::{
     self, BookabilityIn, ImportDocument, LocationIn, PractitionerIn, ScheduleIn, SlotIn,
 };
-use bookable::practice;
 use chrono::{DateTime, FixedOffset, NaiveDate, TimeZone};
 use chrono_tz::Europe::London;
 use diesel::prelude::*;
@@ -225,8 +225,8 @@ pub fn create_practice(conn: &mut PgConnection, ods: &str, list_size: i32) -> Pr
 pub fn load(conn: &mut PgConnection) -> Fixture {
     create_practice(conn, PRACTICE_A, 9_000);
     create_practice(conn, PRACTICE_B, 7_500);
-    ingest::import(conn, &Actor::system("test"), &document_a()).unwrap();
-    ingest::import(conn, &Actor::system("test"), &document_b()).unwrap();
+    rota_import::import(conn, &Actor::system("test"), &document_a()).unwrap();
+    rota_import::import(conn, &Actor::system("test"), &document_b()).unwrap();
     load_ids(conn)
 }
 

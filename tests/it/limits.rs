@@ -11,7 +11,7 @@ use bookable::availability::query::{self, Consumer, HiddenReason, SearchWindow};
 use bookable::change_log::Actor;
 use bookable::db::ids::{PracticeId, ScheduleId};
 use bookable::db::schema::{bookings, schedules};
-use bookable::ingest;
+use bookable::rota_import;
 use chrono::{DateTime, TimeZone, Utc};
 use diesel::prelude::*;
 
@@ -68,7 +68,7 @@ fn load_with_limit_slots(conn: &mut PgConnection) -> Fixture {
         slot("sun-2330", "LIM", local(2026, 6, 14, 23, 30), 10),
         slot("mon-0030", "LIM", local(2026, 6, 15, 0, 30), 10),
     ];
-    ingest::import(conn, &actor(), &doc).unwrap();
+    rota_import::import(conn, &actor(), &doc).unwrap();
     fixture::load_ids(conn)
 }
 
@@ -374,7 +374,7 @@ fn a_booking_window_opens_d_local_days_ahead_and_closes_m_minutes_before_across_
         // 29 March 03:00 BST is 02:00 UTC, one hour after the clocks went forward.
         slot("mar-29", "WIN", local(2026, 3, 29, 3, 0), 15),
     ];
-    ingest::import(&mut conn, &actor(), &doc).unwrap();
+    rota_import::import(&mut conn, &actor(), &doc).unwrap();
     let f = fixture::load_ids(&mut conn);
     let win = schedule_id(&mut conn, f.a, "WIN");
     let window = BookingWindow {
@@ -462,7 +462,7 @@ fn twenty_concurrent_bookers_under_a_limit_of_three_get_exactly_three_slots() {
             )
         })
         .collect();
-    ingest::import(&mut conn, &actor(), &doc).unwrap();
+    rota_import::import(&mut conn, &actor(), &doc).unwrap();
     let f = fixture::load_ids(&mut conn);
     let uc = OrganisationType::parse("urgent-care").unwrap();
     limits::add(

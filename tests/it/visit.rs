@@ -2,7 +2,7 @@
 //! impossible in the database whatever path writes it.
 
 use bookable::change_log::Actor;
-use bookable::ingest::{self, ImportError, SlotIn};
+use bookable::rota_import::{self, ImportError, SlotIn};
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error};
 
@@ -69,7 +69,7 @@ fn the_import_refuses_visit_marked_bookable_with_a_reason() {
         delivery_channel: Some("Visit".into()),
         ..slot("open-visit", "OPEN", local(2026, 6, 11, 9, 0), 30)
     });
-    let err = ingest::import(&mut conn, &Actor::system("test"), &doc).unwrap_err();
+    let err = rota_import::import(&mut conn, &Actor::system("test"), &doc).unwrap_err();
     let ImportError::Invalid(errors) = err else {
         panic!("expected Invalid, got {err:?}")
     };

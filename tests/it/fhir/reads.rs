@@ -261,7 +261,7 @@ async fn organization_read_is_the_practice_itself() {
 #[actix_web::test]
 async fn the_demo_practices_answer_with_their_asids() {
     let app = crate::harness::spawn_app().await;
-    bookable::demo::seed(&mut app.conn(), crate::fixture::day(2026, 6, 8)).unwrap();
+    bookable::seed::demo::seed(&mut app.conn(), crate::fixture::day(2026, 6, 8)).unwrap();
     let mut params = days("2026-06-08", "2026-06-12");
     params.push(("searchFilter", format!("{}|urgent-care", ORG_TYPE)));
     for (ods, asid) in [("A20047", "200000000359"), ("B82617", "200000000360")] {

@@ -1,14 +1,5 @@
-//! The capacity report on a fixed data set (`reports_data.rs`): every figure checked exactly,
+//! The capacity report on the fixed data set of [`super::data`]: every figure checked exactly,
 //! worked out by hand from the slot lists there.
-
-#[path = "reports_data.rs"]
-mod data;
-#[path = "reports_e2e.rs"]
-mod e2e;
-#[path = "reports_summary.rs"]
-mod summary;
-#[path = "reports_web.rs"]
-mod web;
 
 use std::collections::BTreeSet;
 
@@ -16,25 +7,18 @@ use bookable::availability::codes::OdsCode;
 use bookable::availability::query::{self, Consumer, SearchWindow};
 use bookable::change_log::Actor;
 use bookable::db::ids::PracticeId;
-use bookable::ingest;
 use bookable::reports::capacity::{
     self, BreakdownRow, CapacityReport, Figures, HiddenCapacityReason, Period, Totals,
 };
 use bookable::reports::settings;
+use bookable::rota_import;
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 
 use crate::fixture::{create_practice, day};
 use crate::harness::TestDb;
 
-/// Tuesday 9 June 2026, 12:00 BST: slots before it are in the past.
-pub fn now() -> DateTime<Utc> {
-    "2026-06-09T11:00:00Z".parse().unwrap()
-}
-
-pub fn fortnight() -> Period {
-    Period::new(day(2026, 6, 8), day(2026, 6, 21)).unwrap()
-}
+use super::{data, fortnight, now};
 
 /// Exposed figures: slots, minutes, booked slots, booked minutes.
 fn fig(slots: i64, minutes: i64, booked: i64, booked_minutes: i64) -> Figures {
@@ -428,7 +412,7 @@ fn nhs111_minimum_follows_the_list_size_and_the_ratio_setting() {
         ("L09000", 9_000),
     ] {
         practices.push(create_practice(&mut conn, ods, list));
-        ingest::import(
+        rota_import::import(
             &mut conn,
             &Actor::system("test"),
             &data::nhs111_document(ods),

@@ -1,11 +1,11 @@
 //! The fixed data set of the report tests: practice R10001 (9,000 patients) over the fortnight
 //! Monday 8 – Sunday 21 June 2026, with one slot per case; practice S20002 (3,000 patients) with
 //! two slots; and, for the NHS 111 minimum, four practices with the same urgent-care week.
-//! Every figure the tests check is worked out by hand in `reports.rs` from the lists below.
+//! Every figure the tests check is worked out by hand in `capacity.rs` from the lists below.
 
 use bookable::change_log::Actor;
 use bookable::db::ids::PracticeId;
-use bookable::ingest::{self, ImportDocument, SlotIn};
+use bookable::rota_import::{self, ImportDocument, SlotIn};
 use chrono::{DateTime, FixedOffset};
 use diesel::prelude::*;
 
@@ -170,8 +170,8 @@ pub struct Loaded {
 pub fn load(conn: &mut PgConnection) -> Loaded {
     let r = create_practice(conn, R, 9_000);
     let s = create_practice(conn, S, 3_000);
-    ingest::import(conn, &Actor::system("test"), &document_r()).unwrap();
-    ingest::import(conn, &Actor::system("test"), &document_s()).unwrap();
+    rota_import::import(conn, &Actor::system("test"), &document_r()).unwrap();
+    rota_import::import(conn, &Actor::system("test"), &document_s()).unwrap();
     break_r(conn);
     Loaded { r, s }
 }

@@ -1,4 +1,4 @@
-//! Ingestion of a practice's rota from its clinical system: a JSON document of locations,
+//! The rota import: a practice's rota from its clinical system, as a JSON document of locations,
 //! practitioners, schedules and slots, identified by the clinical system's own ids, so
 //! importing the same document twice changes nothing. The demo seed goes through here too.
 //!

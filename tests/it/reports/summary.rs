@@ -10,9 +10,9 @@ use bookable::availability::rules::Bookability;
 use bookable::change_log::Actor;
 use bookable::db::ids::{PracticeId, ScheduleId, SlotId};
 use bookable::db::schema::{schedules, slots};
-use bookable::ingest::{self, SlotIn};
 use bookable::reports::capacity::{self, CapacityReport, Period};
 use bookable::reports::settings;
+use bookable::rota_import::{self, SlotIn};
 use chrono::{DateTime, Days, Utc};
 use diesel::prelude::*;
 use serde_json::Value;
@@ -224,7 +224,7 @@ fn the_cached_report_equals_the_report_from_scratch_after_every_kind_of_change()
                     ..uc5
                 },
             ];
-            ingest::import(conn, &actor(), &doc).unwrap();
+            rota_import::import(conn, &actor(), &doc).unwrap();
         },
     );
     after(&mut conn, &f, "list size", |conn| {

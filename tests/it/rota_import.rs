@@ -2,7 +2,7 @@
 
 use bookable::change_log::Actor;
 use bookable::db::schema::{audit_log, schedules, slots};
-use bookable::ingest::{self, ImportError, SlotIn};
+use bookable::rota_import::{self, ImportError, SlotIn};
 use diesel::prelude::*;
 
 use crate::fixture::{self, local, slot};
@@ -16,8 +16,11 @@ fn counts(conn: &mut PgConnection) -> (i64, i64, i64) {
     )
 }
 
-fn import_json(conn: &mut PgConnection, json: &str) -> Result<ingest::ImportSummary, ImportError> {
-    ingest::import_json(conn, &Actor::system("test"), json)
+fn import_json(
+    conn: &mut PgConnection,
+    json: &str,
+) -> Result<rota_import::ImportSummary, ImportError> {
+    rota_import::import_json(conn, &Actor::system("test"), json)
 }
 
 #[test]
@@ -84,7 +87,7 @@ fn a_reimport_without_bookability_keeps_what_managers_set() {
     }
     doc.slots.retain(|s| s.bookable.is_none());
     doc.slots[0].status = "busy".into();
-    ingest::import(&mut conn, &Actor::system("test"), &doc).unwrap();
+    rota_import::import(&mut conn, &Actor::system("test"), &doc).unwrap();
     let (types, status): (Vec<String>, String) = schedules::table
         .inner_join(slots::table)
         .filter(schedules::external_id.eq("OPEN"))
@@ -96,15 +99,77 @@ fn a_reimport_without_bookability_keeps_what_managers_set() {
     assert_eq!(status, "busy", "rota updated");
 }
 
+/// Every row an import can write, as text in a stable order: the state "nothing written" compares.
+fn written_rows(conn: &mut PgConnection) -> Vec<String> {
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        row: String,
+    }
+    let mut rows = Vec::new();
+    for table in [
+        "locations",
+        "practitioners",
+        "schedules",
+        "slots",
+        "audit_log",
+    ] {
+        let sql = format!("SELECT '{table} ' || t::text AS row FROM {table} t ORDER BY t.id");
+        rows.extend(
+            diesel::sql_query(sql)
+                .load::<Row>(conn)
+                .unwrap()
+                .into_iter()
+                .map(|r| r.row),
+        );
+    }
+    rows
+}
+
+/// Practice A's document (already imported by the fixture) with changes of every kind the
+/// import writes: a renamed and a new location, a new practitioner, a changed and a new
+/// schedule, a slot booked and a new slot. A bad document carries them too, so an import that
+/// wrote anything before failing leaves a trace.
+fn with_changes(mut doc: rota_import::ImportDocument) -> rota_import::ImportDocument {
+    doc.locations[0].name = "Renamed Health Centre".into();
+    doc.locations.push(rota_import::LocationIn {
+        id: "L2".into(),
+        name: "Branch Surgery".into(),
+        address: vec!["2 Low Street".into()],
+        postcode: None,
+        phone: None,
+    });
+    doc.practitioners.push(rota_import::PractitionerIn {
+        id: "P2".into(),
+        family_name: "Nguyen".into(),
+        given_name: None,
+        prefix: None,
+        sds_user_id: None,
+        sds_role_profile_id: None,
+        gender: None,
+    });
+    doc.schedules[0].schedule_type = Some("Changed session".into());
+    doc.schedules.push(rota_import::ScheduleIn {
+        location: "L2".into(),
+        practitioner: Some("P2".into()),
+        ..fixture::schedule("NEW", Some("R0260"), "In-person", fixture::not_bookable())
+    });
+    let booked = doc.slots.iter_mut().find(|s| s.id == "open-free").unwrap();
+    booked.status = "busy".into();
+    doc.slots
+        .push(slot("new-ok", "NEW", local(2026, 6, 12, 9, 0), 15));
+    doc
+}
+
 fn assert_rejected(conn: &mut PgConnection, json: &str, expected: &str) {
-    let before = counts(conn);
+    let before = written_rows(conn);
     let err = import_json(conn, json).unwrap_err();
     let message = err.to_string();
     assert!(
         message.contains(expected),
         "expected {expected:?} in:\n{message}"
     );
-    assert_eq!(counts(conn), before, "nothing written");
+    assert_eq!(written_rows(conn), before, "nothing written");
 }
 
 #[test]
@@ -112,8 +177,8 @@ fn bad_documents_are_rejected_with_a_clear_message_and_write_nothing() {
     let db = TestDb::new();
     let mut conn = db.conn();
     fixture::load(&mut conn);
-    let doc = || fixture::document_a();
-    let json = |d: &ingest::ImportDocument| serde_json::to_string(d).unwrap();
+    let doc = || with_changes(fixture::document_a());
+    let json = |d: &rota_import::ImportDocument| serde_json::to_string(d).unwrap();
 
     let mut unknown_practice = doc();
     unknown_practice.practice = "Z99999".into();
@@ -123,11 +188,7 @@ fn bad_documents_are_rejected_with_a_clear_message_and_write_nothing() {
         "unknown practice 'Z99999'",
     );
 
-    // A valid new slot first, so "writes nothing" also covers the rows before the bad one.
     let mut end_before_start = doc();
-    end_before_start
-        .slots
-        .push(slot("new-ok", "OPEN", local(2026, 6, 12, 9, 0), 15));
     let mut bad = slot("backwards", "OPEN", local(2026, 6, 12, 10, 0), 15);
     std::mem::swap(&mut bad.start, &mut bad.end);
     end_before_start.slots.push(bad);
@@ -213,4 +274,54 @@ fn bad_documents_are_rejected_with_a_clear_message_and_write_nothing() {
     );
     let bad_time = r#"{"practice":"A20047","slots":[{"id":"x","schedule":"OPEN","start":"2026-06-12T09:00:00","end":"2026-06-12T09:15:00+01:00","status":"free"}]}"#;
     assert_rejected(&mut conn, bad_time, "not valid JSON");
+}
+
+/// A document that passes validation but fails while being written (the same new slot twice:
+/// PostgreSQL refuses to upsert one row twice in a statement), after the locations,
+/// practitioners, schedules and the slots without bookability of its changes were sent: the
+/// transaction takes them all back.
+#[test]
+fn a_document_failing_while_it_is_written_leaves_nothing_behind() {
+    let db = TestDb::new();
+    let mut conn = db.conn();
+    fixture::load(&mut conn);
+    let before = written_rows(&mut conn);
+
+    let mut doc = with_changes(fixture::document_a());
+    for _ in 0..2 {
+        doc.slots.push(SlotIn {
+            bookable: fixture::not_bookable(),
+            ..slot("twice", "OPEN", local(2026, 6, 12, 11, 0), 15)
+        });
+    }
+    let err = rota_import::import(&mut conn, &Actor::system("test"), &doc).unwrap_err();
+    assert!(
+        matches!(err, ImportError::Database(_)),
+        "fails while writing, not in validation: {err}"
+    );
+    assert_eq!(written_rows(&mut conn), before, "nothing written");
+
+    // The same changes without the duplicate are written: the check above can see them.
+    rota_import::import(
+        &mut conn,
+        &Actor::system("test"),
+        &with_changes(fixture::document_a()),
+    )
+    .unwrap();
+    let after = written_rows(&mut conn);
+    for table in [
+        "locations",
+        "practitioners",
+        "schedules",
+        "slots",
+        "audit_log",
+    ] {
+        let of = |rows: &[String]| -> Vec<String> {
+            rows.iter()
+                .filter(|r| r.starts_with(&format!("{table} ")))
+                .cloned()
+                .collect()
+        };
+        assert_ne!(of(&after), of(&before), "{table}: the changes touch it");
+    }
 }

@@ -1,5 +1,5 @@
 //! The demo: two practices with a realistic rota for four weeks from today, imported through the
-//! same ingestion path a clinical system uses, and a practice manager who can sign in.
+//! same rota import a clinical system uses, and a practice manager who can sign in.
 
 use chrono::{Datelike, Days, NaiveDate, TimeZone, Weekday};
 use chrono_tz::Europe::London;
@@ -10,10 +10,10 @@ use crate::availability::{groups, limits};
 use crate::change_log::Actor;
 use crate::db::ids::{PracticeId, ScheduleId};
 use crate::db::schema::schedules;
-use crate::ingest::{
+use crate::practice;
+use crate::rota_import::{
     self, BookabilityIn, ImportDocument, LocationIn, PractitionerIn, ScheduleIn, SlotIn,
 };
-use crate::practice;
 use crate::users::{self, Role};
 
 pub const DEMO_USER: &str = "demo.manager";
@@ -319,7 +319,7 @@ pub fn seed(conn: &mut PgConnection, today: NaiveDate) -> anyhow::Result<()> {
         let p = practice::upsert(conn, &actor, &ods_code, name, list_size)?;
         // The ASID GP Connect consumers send as Ssp-To (see docs/gp-connect.md).
         crate::practice::set_asid(conn, &actor, p.id, Some(asid))?;
-        ingest::import(conn, &actor, &rota(ods, town, today, 28))?;
+        rota_import::import(conn, &actor, &rota(ods, town, today, 28))?;
         sharing_rules(conn, &actor, p.id)?;
         roles.push((p.id, Role::Manager));
     }
