@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
 
-use crate::admin::{client, csrf};
+use crate::support::web::{client, csrf};
 
 const PASSWORD: &str = "correct horse battery staple";
 

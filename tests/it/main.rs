@@ -2,10 +2,8 @@
 //! link once.
 
 mod admin;
-mod admin_users;
 mod api;
 mod demo;
-mod e2e_admin;
 mod embedded_database;
 mod fhir;
 mod fixture;
@@ -17,5 +15,5 @@ mod query;
 mod reports;
 mod rota_import;
 mod server;
-mod sharing;
+mod support;
 mod visit;

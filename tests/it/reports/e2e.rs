@@ -7,8 +7,8 @@ use thirtyfour::prelude::*;
 
 use super::data;
 use super::web::setup;
-use crate::admin::PASSWORD;
-use crate::e2e_admin::{BROWSERS, Browser, click, fill};
+use crate::support::browser::{BROWSERS, Browser, click, fill};
+use crate::support::web::PASSWORD;
 
 /// Waits for a finished download (Chromium writes `*.crdownload` until it is complete).
 async fn downloaded(dir: &std::path::Path) -> (String, String) {

@@ -6,8 +6,8 @@ use reqwest::StatusCode;
 use reqwest::header::{CONTENT_DISPOSITION, CONTENT_TYPE, LOCATION};
 
 use super::data;
-use crate::admin::{PASSWORD, add_user, client, csrf};
 use crate::harness::{TestApp, spawn_app};
+use crate::support::web::{PASSWORD, add_user, client, csrf};
 
 pub const FORTNIGHT: &str = "?from=2026-06-08&to=2026-06-21";
 

@@ -10,12 +10,13 @@ use chrono::Utc;
 use diesel::prelude::*;
 use reqwest::StatusCode;
 
-use crate::admin::{PASSWORD, add_user, client, csrf};
 use crate::fixture::{self, Fixture, day};
 use crate::harness::{TestApp, spawn_app};
+use crate::support::schedule_id;
+use crate::support::web::{Session, add_user, sign_in};
 
 struct Manager {
-    client: reqwest::Client,
+    session: Session,
     app: TestApp,
     f: Fixture,
 }
@@ -25,46 +26,17 @@ impl Manager {
         let app = spawn_app().await;
         let f = fixture::load(&mut app.conn());
         add_user(&app, "sharing.user", &[(f.a, role)]);
-        let client = client();
-        let login = client
-            .get(app.url("/login"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        let r = client
-            .post(app.url("/login"))
-            .form(&[
-                ("csrf_token", csrf(&login).as_str()),
-                ("username", "sharing.user"),
-                ("password", PASSWORD),
-            ])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), StatusCode::SEE_OTHER);
-        Manager { client, app, f }
+        let session = sign_in(&app, "sharing.user").await;
+        Manager { session, app, f }
     }
 
     async fn get(&self, path: &str) -> (StatusCode, String) {
-        let r = self.client.get(self.app.url(path)).send().await.unwrap();
-        (r.status(), r.text().await.unwrap())
+        self.session.get(path).await
     }
 
     async fn post(&self, path: &str, form: &[(&str, &str)]) -> (StatusCode, String) {
-        let token = csrf(&self.get("/practices/A20047/sharing").await.1);
-        let mut fields = vec![("csrf_token", token.as_str())];
-        fields.extend_from_slice(form);
-        let r = self
-            .client
-            .post(self.app.url(path))
-            .form(&fields)
-            .send()
-            .await
-            .unwrap();
-        (r.status(), r.text().await.unwrap())
+        let (status, _, body) = self.session.submit(path, form).await;
+        (status, body)
     }
 
     fn audit_rows(&self) -> i64 {
@@ -75,13 +47,7 @@ impl Manager {
     }
 
     fn schedule(&self, external: &str) -> i64 {
-        schedules::table
-            .filter(schedules::practice_id.eq(self.f.a))
-            .filter(schedules::external_id.eq(external))
-            .select(schedules::id)
-            .first::<bookable::db::ids::ScheduleId>(&mut self.app.conn())
-            .unwrap()
-            .0
+        schedule_id(&mut self.app.conn(), self.f.a, external).0
     }
 }
 

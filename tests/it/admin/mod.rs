@@ -1,0 +1,97 @@
+//! The admin UI over HTTP against a real server and database, one file per concern: sign-in
+//! and security, practice isolation and roles, edits, the read-only pages, users, sharing
+//! rules, and end to end in a browser. The rows and forms the files share are here; the
+//! client and sign-in are `crate::support::web`.
+
+mod e2e;
+mod edits;
+mod isolation;
+mod security;
+mod sharing;
+mod users;
+mod views;
+
+use bookable::db::ids::{ScheduleId, SlotId};
+use bookable::db::schema::{admin_sessions, audit_log, schedules, slots};
+use bookable::users::Role;
+use diesel::prelude::*;
+use reqwest::StatusCode;
+use reqwest::header::LOCATION;
+
+use crate::fixture::{self, Fixture, PRACTICE_A, PRACTICE_B};
+use crate::harness::{TestApp, spawn_app};
+use crate::support::schedule_id;
+use crate::support::web::{
+    PASSWORD, Session, add_user, client, csrf, hidden, sign_in, try_sign_in,
+};
+
+/// The hidden version field of a form.
+fn hidden_version(html: &str) -> String {
+    hidden(html, "version")
+}
+
+fn audit_rows(conn: &mut PgConnection, practice: bookable::db::ids::PracticeId) -> i64 {
+    audit_log::table
+        .filter(audit_log::practice_id.eq(practice))
+        .filter(audit_log::user_id.is_not_null())
+        .count()
+        .get_result(conn)
+        .unwrap()
+}
+
+type SlotState = (Option<bool>, Vec<String>, Vec<String>, i32);
+
+fn slot_state(conn: &mut PgConnection, id: SlotId) -> SlotState {
+    slots::table
+        .find(id)
+        .select((
+            slots::gpc_bookable,
+            slots::bookable_org_types,
+            slots::bookable_ods_codes,
+            slots::version,
+        ))
+        .first(conn)
+        .unwrap()
+}
+
+type ScheduleState = (bool, Vec<String>, Vec<String>, Option<String>, i32);
+
+fn schedule_state(conn: &mut PgConnection, id: ScheduleId) -> ScheduleState {
+    schedules::table
+        .find(id)
+        .select((
+            schedules::gpc_bookable,
+            schedules::bookable_org_types,
+            schedules::bookable_ods_codes,
+            schedules::delivery_channel,
+            schedules::version,
+        ))
+        .first(conn)
+        .unwrap()
+}
+
+/// Both practices' rota, a manager of A only and a viewer of A.
+async fn setup() -> (TestApp, Fixture) {
+    let app = spawn_app().await;
+    let fx = fixture::load(&mut app.conn());
+    add_user(&app, "manager.a", &[(fx.a, Role::Manager)]);
+    add_user(&app, "viewer.a", &[(fx.a, Role::Viewer)]);
+    (app, fx)
+}
+
+fn schedule_form<'a>(
+    token: &'a str,
+    version: &'a str,
+    bookable: &'a str,
+) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("csrf_token", token),
+        ("version", version),
+        ("bookable", bookable),
+        ("org_types", "urgent-care"),
+        ("ods_codes", ""),
+        ("practitioner_role", "R0260"),
+        ("delivery_channel", "In-person"),
+        ("schedule_type", "GP morning surgery"),
+    ]
+}
