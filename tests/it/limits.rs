@@ -9,14 +9,14 @@ use bookable::availability::groups::{self, Target};
 use bookable::availability::limits::{self, BookingWindow, NewSubject, Period, WindowTarget};
 use bookable::availability::query::{self, Consumer, HiddenReason, SearchWindow};
 use bookable::change_log::Actor;
-use bookable::db::ids::{PracticeId, ScheduleId};
-use bookable::db::schema::{bookings, schedules};
+use bookable::db::schema::bookings;
 use bookable::rota_import;
 use chrono::{DateTime, TimeZone, Utc};
 use diesel::prelude::*;
 
 use crate::fixture::{self, Fixture, bookable, day, local, set, slot};
 use crate::harness::TestDb;
+use crate::support::schedule_id;
 
 fn ods(code: &str) -> OdsCode {
     OdsCode::parse(code).unwrap()
@@ -28,15 +28,6 @@ fn actor() -> Actor {
 
 fn utc(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(y, m, d, h, min, 0).unwrap()
-}
-
-fn schedule_id(conn: &mut PgConnection, practice: PracticeId, external: &str) -> ScheduleId {
-    schedules::table
-        .filter(schedules::practice_id.eq(practice))
-        .filter(schedules::external_id.eq(external))
-        .select(schedules::id)
-        .first(conn)
-        .unwrap()
 }
 
 fn visible(

@@ -12,19 +12,14 @@ use thirtyfour::prelude::*;
 
 use crate::harness::{TestApp, spawn_app};
 use crate::support::browser::{
-    BROWSERS, Browser, choose, click, fill, flash, page, set_checked, set_value,
+    BROWSERS, Browser, choose, click, fill, flash, page, set_checked, set_value, text,
 };
 use crate::support::schedule_id;
 
 /// The "Exposed" count of a schedule on the schedules page.
 async fn exposed_count(d: &WebDriver, schedule: ScheduleId) -> usize {
-    d.query(By::Css(format!("#schedule-{schedule} td:nth-child(8)")))
-        .first()
+    text(d, By::Css(format!("#schedule-{schedule} td:nth-child(8)")))
         .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
         .trim()
         .parse()
         .unwrap()
@@ -44,14 +39,7 @@ async fn preview(
     )))
     .await
     .unwrap();
-    let heading = d
-        .query(By::Id("preview-result"))
-        .first()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let heading = text(d, By::Id("preview-result")).await;
     let total = heading.split(' ').next().unwrap().parse().unwrap();
     let of_type = page(d).await.matches(&format!(">{slot_type}<")).count();
     (total, of_type)
@@ -132,14 +120,7 @@ async fn a_practice_manager_changes_bookability_in_the_browser() {
     click(d, "save-schedule").await;
     assert!(flash(d).await.contains("Saved Phlebotomy clinic."));
     assert!(exposed_count(d, hca).await > 0, "exposed once bookable");
-    let row = d
-        .query(By::Id(format!("schedule-{hca}")))
-        .first()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let row = text(d, By::Id(format!("schedule-{hca}"))).await;
     assert!(row.contains("Urgent care (NHS 111)"), "{row}");
     let (_, urgent_blood) = preview(d, &app, "org_type=urgent-care", monday, "Blood test").await;
     // Mon–Fri, 12 slots a day, about a third booked.
@@ -161,13 +142,7 @@ async fn a_practice_manager_changes_bookability_in_the_browser() {
     click(d, "save-slot").await;
     assert!(flash(d).await.contains("Slot saved."));
     assert_eq!(
-        d.query(By::Id("slot-audience"))
-            .first()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap(),
+        text(d, By::Id("slot-audience")).await,
         "ODS Y03032 (this slot's own setting)"
     );
     assert_eq!(
@@ -189,13 +164,8 @@ async fn a_practice_manager_changes_bookability_in_the_browser() {
     .await
     .unwrap();
     assert!(
-        d.query(By::Id("explanation"))
-            .first()
+        text(d, By::Id("explanation"))
             .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap()
             .contains("restricted to named organisations")
     );
 
@@ -218,14 +188,7 @@ async fn a_practice_manager_changes_bookability_in_the_browser() {
     set_value(d, "last_day", &(monday + Days::new(6)).to_string()).await;
     click(d, "setting-yes").await;
     click(d, "save-bulk").await;
-    let summary = d
-        .query(By::Id("error-summary"))
-        .first()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let summary = text(d, By::Id("error-summary")).await;
     assert!(
         summary.contains("can't be made GP Connect bookable"),
         "{summary}"

@@ -13,13 +13,7 @@ async fn a_stale_save_is_refused_with_a_reload_message() {
     let open = schedule_id(conn, fx.a, "OPEN");
     let path = format!("/practices/{PRACTICE_A}/schedules/{open}");
     let (_, page1) = first.get(&path).await;
-    let (_, page2) = second.get(&path).await;
-    let (status, _, _) = second
-        .post(
-            &path,
-            &schedule_form(&csrf(&page2), &hidden_version(&page2), "no"),
-        )
-        .await;
+    let (status, _, _) = save_schedule(&second, &path, "no").await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     let saved = schedule_state(conn, open);
     let (status, _, body) = first
@@ -38,28 +32,15 @@ async fn a_stale_save_is_refused_with_a_reload_message() {
     let slot_path = format!("/practices/{PRACTICE_A}/slots/{slot}");
     let (_, s1) = first.get(&slot_path).await;
     let (_, s2) = second.get(&slot_path).await;
-    let (status, _, _) = second
-        .post(
-            &slot_path,
-            &[
-                ("csrf_token", &csrf(&s2)),
-                ("version", &hidden_version(&s2)),
-                ("setting", "no"),
-            ],
-        )
-        .await;
+    let (status, _, _) = save(&second, &slot_path, &s2, &[("setting", "no")]).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
-    let (status, _, body) = first
-        .post(
-            &slot_path,
-            &[
-                ("csrf_token", &csrf(&s1)),
-                ("version", &hidden_version(&s1)),
-                ("setting", "yes"),
-                ("ods_codes", "Y03032"),
-            ],
-        )
-        .await;
+    let (status, _, body) = save(
+        &first,
+        &slot_path,
+        &s1,
+        &[("setting", "yes"), ("ods_codes", "Y03032")],
+    )
+    .await;
     assert_eq!(status, StatusCode::CONFLICT);
     assert!(body.contains("reload the page"));
     assert_eq!(slot_state(conn, slot).0, Some(false));
@@ -72,13 +53,7 @@ async fn every_change_leaves_exactly_one_audit_row() {
     let conn = &mut app.conn();
     let open = schedule_id(conn, fx.a, "OPEN");
     let path = format!("/practices/{PRACTICE_A}/schedules/{open}");
-    let (_, page) = session.get(&path).await;
-    let (status, _, _) = session
-        .post(
-            &path,
-            &schedule_form(&csrf(&page), &hidden_version(&page), "yes"),
-        )
-        .await;
+    let (status, _, _) = save_schedule(&session, &path, "yes").await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert_eq!(audit_rows(conn, fx.a), 1);
     let (action, entity, entity_id, before, after): (
@@ -109,13 +84,7 @@ async fn every_change_leaves_exactly_one_audit_row() {
     );
 
     // Saving the same settings again changes nothing and records nothing.
-    let (_, page) = session.get(&path).await;
-    let (status, _, _) = session
-        .post(
-            &path,
-            &schedule_form(&csrf(&page), &hidden_version(&page), "yes"),
-        )
-        .await;
+    let (status, _, _) = save_schedule(&session, &path, "yes").await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert_eq!(audit_rows(conn, fx.a), 1);
 
@@ -123,17 +92,13 @@ async fn every_change_leaves_exactly_one_audit_row() {
     let slot = fx.id("open-free");
     let slot_path = format!("/practices/{PRACTICE_A}/slots/{slot}");
     let (_, page) = session.get(&slot_path).await;
-    let (status, _, _) = session
-        .post(
-            &slot_path,
-            &[
-                ("csrf_token", &csrf(&page)),
-                ("version", &hidden_version(&page)),
-                ("setting", "yes"),
-                ("ods_codes", "y03032"),
-            ],
-        )
-        .await;
+    let (status, _, _) = save(
+        &session,
+        &slot_path,
+        &page,
+        &[("setting", "yes"), ("ods_codes", "y03032")],
+    )
+    .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert_eq!(
         slot_state(conn, slot),
@@ -290,16 +255,7 @@ async fn forged_requests_to_make_a_visit_bookable_are_refused() {
     let slot_path = format!("/practices/{PRACTICE_A}/slots/{slot}");
     let (_, page) = session.get(&slot_path).await;
     assert!(!page.contains("id=\"setting-yes\""));
-    let (status, _, body) = session
-        .post(
-            &slot_path,
-            &[
-                ("csrf_token", &csrf(&page)),
-                ("version", &hidden_version(&page)),
-                ("setting", "yes"),
-            ],
-        )
-        .await;
+    let (status, _, body) = save(&session, &slot_path, &page, &[("setting", "yes")]).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(body.contains("home visit"), "{body}");
     assert_eq!(slot_state(conn, slot).0, None);
@@ -313,16 +269,7 @@ async fn forged_requests_to_make_a_visit_bookable_are_refused() {
         "not offered without a slot type"
     );
     assert!(page.contains("it has no slot type"));
-    let (status, _, body) = session
-        .post(
-            &p,
-            &[
-                ("csrf_token", &csrf(&page)),
-                ("version", &hidden_version(&page)),
-                ("setting", "yes"),
-            ],
-        )
-        .await;
+    let (status, _, body) = save(&session, &p, &page, &[("setting", "yes")]).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(body.contains("it has no slot type"), "{body}");
     let open = schedule_id(conn, fx.a, "OPEN");

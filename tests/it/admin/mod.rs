@@ -16,7 +16,7 @@ use bookable::db::schema::{admin_sessions, audit_log, schedules, slots};
 use bookable::users::Role;
 use diesel::prelude::*;
 use reqwest::StatusCode;
-use reqwest::header::LOCATION;
+use reqwest::header::{HeaderMap, LOCATION};
 
 use crate::fixture::{self, Fixture, PRACTICE_A, PRACTICE_B};
 use crate::harness::{TestApp, spawn_app};
@@ -28,6 +28,23 @@ use crate::support::web::{
 /// The hidden version field of a form.
 fn hidden_version(html: &str) -> String {
     hidden(html, "version")
+}
+
+/// Posts `fields` to `path` with the CSRF token and the record's version of `page`, the form as
+/// it was loaded.
+async fn save(
+    session: &Session,
+    path: &str,
+    page: &str,
+    fields: &[(&str, &str)],
+) -> (StatusCode, HeaderMap, String) {
+    let (token, version) = (csrf(page), hidden_version(page));
+    let mut form = vec![
+        ("csrf_token", token.as_str()),
+        ("version", version.as_str()),
+    ];
+    form.extend_from_slice(fields);
+    session.post(path, &form).await
 }
 
 fn audit_rows(conn: &mut PgConnection, practice: bookable::db::ids::PracticeId) -> i64 {
@@ -77,6 +94,19 @@ async fn setup() -> (TestApp, Fixture) {
     add_user(&app, "manager.a", &[(fx.a, Role::Manager)]);
     add_user(&app, "viewer.a", &[(fx.a, Role::Viewer)]);
     (app, fx)
+}
+
+/// Loads a schedule's form and saves it with the usual settings, bookable or not.
+async fn save_schedule(
+    session: &Session,
+    path: &str,
+    bookable: &str,
+) -> (StatusCode, HeaderMap, String) {
+    let (_, page) = session.get(path).await;
+    let (token, version) = (csrf(&page), hidden_version(&page));
+    session
+        .post(path, &schedule_form(&token, &version, bookable))
+        .await
 }
 
 fn schedule_form<'a>(

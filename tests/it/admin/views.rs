@@ -73,16 +73,7 @@ async fn the_audit_log_filters_by_record_action_person_and_day() {
     let slot = fx.id("open-free");
     let path = format!("/practices/{PRACTICE_A}/slots/{slot}");
     let (_, page) = session.get(&path).await;
-    let (status, _, _) = session
-        .post(
-            &path,
-            &[
-                ("csrf_token", &csrf(&page)),
-                ("version", &hidden_version(&page)),
-                ("setting", "no"),
-            ],
-        )
-        .await;
+    let (status, _, _) = save(&session, &path, &page, &[("setting", "no")]).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     let today = chrono::Utc::now()
         .with_timezone(&chrono_tz::Europe::London)

@@ -8,8 +8,8 @@ use bookable::availability::groups::{self, Target};
 use bookable::availability::manage::{self, ScheduleSettings, SlotBookability, SlotSelection};
 use bookable::availability::rules::Bookability;
 use bookable::change_log::Actor;
-use bookable::db::ids::{PracticeId, ScheduleId, SlotId};
-use bookable::db::schema::{schedules, slots};
+use bookable::db::ids::{PracticeId, SlotId};
+use bookable::db::schema::slots;
 use bookable::reports::capacity::{self, CapacityReport, Period};
 use bookable::reports::settings;
 use bookable::rota_import::{self, SlotIn};
@@ -21,6 +21,7 @@ use super::data::{self, Loaded};
 use super::{fortnight, now};
 use crate::fixture::{day, local};
 use crate::harness::TestDb;
+use crate::support::schedule_id;
 
 fn actor() -> Actor {
     Actor::system("test")
@@ -28,15 +29,6 @@ fn actor() -> Actor {
 
 fn ods(code: &str) -> OdsCode {
     OdsCode::parse(code).unwrap()
-}
-
-fn schedule_id(conn: &mut PgConnection, practice: PracticeId, external: &str) -> ScheduleId {
-    schedules::table
-        .filter(schedules::practice_id.eq(practice))
-        .filter(schedules::external_id.eq(external))
-        .select(schedules::id)
-        .first(conn)
-        .unwrap()
 }
 
 fn slot_id(conn: &mut PgConnection, practice: PracticeId, external: &str) -> (SlotId, i32) {

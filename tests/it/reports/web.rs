@@ -7,27 +7,13 @@ use reqwest::header::{CONTENT_DISPOSITION, CONTENT_TYPE, LOCATION};
 
 use super::data;
 use crate::harness::{TestApp, spawn_app};
-use crate::support::web::{PASSWORD, add_user, client, csrf};
+use crate::support::web::{add_user, client};
 
 pub const FORTNIGHT: &str = "?from=2026-06-08&to=2026-06-21";
 
 /// A signed-in client.
 pub async fn sign_in(app: &TestApp, username: &str) -> reqwest::Client {
-    let client = client();
-    let page = client.get(app.url("/login")).send().await.unwrap();
-    let token = csrf(&page.text().await.unwrap());
-    let r = client
-        .post(app.url("/login"))
-        .form(&[
-            ("csrf_token", token.as_str()),
-            ("username", username),
-            ("password", PASSWORD),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::SEE_OTHER, "sign-in of {username}");
-    client
+    crate::support::web::sign_in(app, username).await.client
 }
 
 /// The app with R10001 and S20002 loaded, a viewer of R10001 only (`r.viewer`) and a manager

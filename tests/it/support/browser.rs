@@ -106,13 +106,11 @@ impl Drop for Browser {
 }
 
 pub async fn click(d: &WebDriver, id: &str) {
-    d.query(By::Id(id))
-        .first()
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click_on(d, By::Id(id)).await;
+}
+
+async fn click_on(d: &WebDriver, by: By) {
+    d.query(by).first().await.unwrap().click().await.unwrap();
 }
 
 pub async fn fill(d: &WebDriver, id: &str, text: &str) {
@@ -124,13 +122,7 @@ pub async fn fill(d: &WebDriver, id: &str, text: &str) {
 }
 
 pub async fn choose(d: &WebDriver, select_id: &str, value: &str) {
-    d.query(By::Css(format!("#{select_id} option[value='{value}']")))
-        .first()
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click_on(d, By::Css(format!("#{select_id} option[value='{value}']"))).await;
 }
 
 /// Sets a date or time input (typing into them depends on the browser's locale).
@@ -152,13 +144,12 @@ pub async fn set_checked(d: &WebDriver, id: &str, checked: bool) {
 
 /// The success banner of the page a form led to (waiting for the page to load).
 pub async fn flash(d: &WebDriver) -> String {
-    d.query(By::Id("flash"))
-        .first()
-        .await
-        .expect("a success message")
-        .text()
-        .await
-        .unwrap()
+    text(d, By::Id("flash")).await
+}
+
+/// The text of the first element `by` finds (waiting for it).
+pub async fn text(d: &WebDriver, by: By) -> String {
+    d.query(by).first().await.unwrap().text().await.unwrap()
 }
 
 pub async fn page(d: &WebDriver) -> String {
