@@ -124,3 +124,28 @@ impl ResponseError for AdminError {
             .body(render_error_page(title, &message))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::error::Error;
+
+    use super::*;
+
+    #[actix_web::test]
+    async fn an_internal_error_keeps_its_cause_and_shows_none_of_it() {
+        let e = AdminError::from(diesel::result::Error::NotFound);
+        let cause = e.source().expect("the cause is kept");
+        assert_eq!(
+            cause.to_string(),
+            diesel::result::Error::NotFound.to_string()
+        );
+        let response = e.error_response();
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let body = actix_web::body::to_bytes(response.into_body())
+            .await
+            .unwrap();
+        let body = String::from_utf8(body.to_vec()).unwrap();
+        assert!(body.contains("Sorry, there is a problem with the service"));
+        assert!(!body.contains("Record not found"), "no cause on the page");
+    }
+}

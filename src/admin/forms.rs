@@ -203,6 +203,26 @@ mod tests {
         assert!(f.name.is_empty() && f.boxes.is_empty());
     }
 
+    #[actix_web::test]
+    async fn the_form_extractor_reads_forms_only() {
+        use actix_web::test::TestRequest;
+        let (req, mut payload) = TestRequest::post()
+            .insert_header(("content-type", FORM_TYPE))
+            .set_payload("csrf_token=t&boxes=a&boxes=b&name=x")
+            .to_http_parts();
+        let Form(f) = Form::<Sample>::from_request(&req, &mut payload)
+            .await
+            .unwrap();
+        assert_eq!((f.name.as_str(), f.boxes.len()), ("x", 2));
+        let (req, mut payload) = TestRequest::post()
+            .insert_header(("content-type", "application/json"))
+            .set_payload("{}")
+            .to_http_parts();
+        let refused = Form::<Sample>::from_request(&req, &mut payload).await;
+        let status = refused.err().unwrap().as_response_error().status_code();
+        assert_eq!(status, actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    }
+
     #[test]
     fn ods_codes_are_split_normalised_and_checked() {
         let mut errors = Errors::default();
