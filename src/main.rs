@@ -198,6 +198,7 @@ async fn serve(
     api_token: Option<&str>,
     cookie_secure: bool,
     tls: Option<rustls::ServerConfig>,
+    pds: Option<bookable::pds::settings::PdsSettings>,
 ) -> anyhow::Result<()> {
     // A few connections per core: more only queue inside PostgreSQL (see server::serve).
     let cores = std::thread::available_parallelism().map_or(1, usize::from) as u32;
@@ -212,6 +213,7 @@ async fn serve(
         );
         state.api = bookable::api::ApiSettings::with_all_practices_token(token);
     }
+    state.pds = pds.map(bookable::pds::client::PdsClient::new).transpose()?;
     match tls {
         Some(config) => server::run_tls(listener, state, config)?.await?,
         None => server::run(listener, state)?.await?,
@@ -315,7 +317,8 @@ async fn main() -> anyhow::Result<()> {
             let tls = tls.server_config()?;
             let scheme = if tls.is_some() { "https" } else { "http" };
             println!("bookable listening on {scheme}://{bind}/");
-            serve(&url, &bind, cli.api_token.as_deref(), true, tls).await?;
+            let pds = bookable::pds::settings::PdsSettings::from_env();
+            serve(&url, &bind, cli.api_token.as_deref(), true, tls, pds).await?;
         }
         Command::Demo { bind, .. } => {
             let mut conn = migrated(&url)?;
@@ -330,7 +333,32 @@ async fn main() -> anyhow::Result<()> {
                 demo::DEMO_PASSWORD
             );
             println!("  practices A20047 and B82617, four weeks of slots from {today}");
-            serve(&url, &bind, cli.api_token.as_deref(), false, None).await?;
+            bookable::patients::import::import_json(
+                &mut conn,
+                &Actor::system("demo"),
+                bookable::patients::import::DEMO_PATIENTS,
+            )?;
+            let pds = match bookable::pds::settings::PdsSettings::from_env() {
+                Some(pds) => pds,
+                None => {
+                    use bookable::pds::standin::{self, StandinPatients};
+                    let listener = TcpListener::bind("127.0.0.1:0")?;
+                    let url = format!("http://{}", listener.local_addr()?);
+                    let patients = StandinPatients::parse(standin::DEMO_PATIENTS)?;
+                    actix_web::rt::spawn(standin::run(listener, patients)?);
+                    println!("  the PDS stand-in on {url} (the demo's patients: README)");
+                    bookable::pds::settings::PdsSettings::new(&url)
+                }
+            };
+            serve(
+                &url,
+                &bind,
+                cli.api_token.as_deref(),
+                false,
+                None,
+                Some(pds),
+            )
+            .await?;
         }
         Command::Practice(PracticeCommand::Add {
             ods,

@@ -4,6 +4,7 @@
 use crate::admin::AdminSettings;
 use crate::api::ApiSettings;
 use crate::db::DbPool;
+use crate::pds::client::PdsClient;
 
 /// Each area keeps its own settings in a field of its own, with defaults fit for tests and the
 /// demo, so `AppState::new(pool)` is always a working server. Making one starts nothing: the
@@ -15,6 +16,9 @@ pub struct AppState {
     pub admin: AdminSettings,
     /// The practice systems' JSON API token (switched off without one).
     pub api: ApiSettings,
+    /// The PDS FHIR API (none: GP Connect Register a patient is refused, and Find a patient
+    /// does not return records whose NHS number was never verified).
+    pub pds: Option<PdsClient>,
 }
 
 impl AppState {
@@ -22,6 +26,7 @@ impl AppState {
         AppState {
             admin: AdminSettings::default(),
             api: ApiSettings::default(),
+            pds: None,
             pool,
         }
     }

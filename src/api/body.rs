@@ -12,6 +12,10 @@ use super::error::ApiError;
 /// 26-week rota of a large practice (about 12 MB for 60,000 slots).
 pub const DOCUMENT_LIMIT: usize = 64 * 1024 * 1024;
 
+/// The largest patient list in one call: 8 MiB, about 12,000 patients; a larger list is sent
+/// in several documents.
+pub const PATIENTS_LIMIT: usize = 8 * 1024 * 1024;
+
 /// The body as a JSON document of at most `limit` bytes.
 pub async fn read_document(
     req: &HttpRequest,

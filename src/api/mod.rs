@@ -112,6 +112,44 @@ async fn import_rota(
     Ok(HttpResponse::Ok().json(summary))
 }
 
+/// The practice's patient list (README, "Importing patients"): `200` with counts, `422` with
+/// every problem and nothing written. A list larger than [`body::PATIENTS_LIMIT`] is sent in
+/// several documents (the import never removes a patient a document leaves out).
+async fn import_patients(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    use crate::patients::import::{self as patient_import, ImportError as PatientImportError};
+    let ods = path.into_inner();
+    for_practice(&state, &req, ods.clone(), |_, _| Ok(())).await?;
+    let json = body::read_document(&req, payload, body::PATIENTS_LIMIT).await?;
+    let summary = for_practice(&state, &req, ods.clone(), move |conn, caller| {
+        let doc: patient_import::PatientDocument = serde_json::from_str(&json)
+            .map_err(|e| ApiError::BadRequest(PatientImportError::Malformed(e).to_string()))?;
+        if !doc.practice.eq_ignore_ascii_case(&ods) {
+            return Err(ApiError::Invalid {
+                message: "the document is for another practice".into(),
+                problems: vec![format!(
+                    "practice: '{}' is not {ods}, the practice of this call",
+                    doc.practice
+                )],
+            });
+        }
+        patient_import::import(conn, &caller.actor, &doc).map_err(|e| match e {
+            PatientImportError::Invalid(problems) => ApiError::Invalid {
+                message: "the import was rejected and nothing was written".into(),
+                problems,
+            },
+            e @ PatientImportError::UnknownPractice(_) => ApiError::NotFound(e.to_string()),
+            e => ApiError::internal(e),
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(summary))
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct BookingRequest {
@@ -210,6 +248,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             )
             .app_data(web::PathConfig::default().error_handler(|e, _| error::path_error(e).into()))
             .route("/practices/{ods}/rota", web::post().to(import_rota))
+            .route("/practices/{ods}/patients", web::post().to(import_patients))
             .route("/practices/{ods}/bookings", web::post().to(book))
             .route(
                 "/practices/{ods}/bookings/{id}/release",

@@ -20,6 +20,11 @@ pub enum SpineCode {
     OrganisationNotFound,
     PractitionerNotFound,
     NoRecordFound,
+    PatientNotFound,
+    InvalidIdentifierSystem,
+    InvalidNhsNumber,
+    InvalidPatientDemographics,
+    DuplicateRejected,
     UnsupportedMediaType,
     NotImplemented,
     InternalServerError,
@@ -34,6 +39,11 @@ impl SpineCode {
             Self::OrganisationNotFound => "ORGANISATION_NOT_FOUND",
             Self::PractitionerNotFound => "PRACTITIONER_NOT_FOUND",
             Self::NoRecordFound => "NO_RECORD_FOUND",
+            Self::PatientNotFound => "PATIENT_NOT_FOUND",
+            Self::InvalidIdentifierSystem => "INVALID_IDENTIFIER_SYSTEM",
+            Self::InvalidNhsNumber => "INVALID_NHS_NUMBER",
+            Self::InvalidPatientDemographics => "INVALID_PATIENT_DEMOGRAPHICS",
+            Self::DuplicateRejected => "DUPLICATE_REJECTED",
             Self::UnsupportedMediaType => "UNSUPPORTED_MEDIA_TYPE",
             Self::NotImplemented => "NOT_IMPLEMENTED",
             Self::InternalServerError => "INTERNAL_SERVER_ERROR",
@@ -48,6 +58,11 @@ impl SpineCode {
             Self::OrganisationNotFound => "Organisation not found",
             Self::PractitionerNotFound => "Practitioner not found",
             Self::NoRecordFound => "No record found",
+            Self::PatientNotFound => "Patient not found",
+            Self::InvalidIdentifierSystem => "Invalid identifier system",
+            Self::InvalidNhsNumber => "Invalid NHS number",
+            Self::InvalidPatientDemographics => "Invalid patient demographics",
+            Self::DuplicateRejected => "Create would lead to creation of a duplicate resource",
             Self::UnsupportedMediaType => "Unsupported media type",
             Self::NotImplemented => "Not implemented",
             Self::InternalServerError => "Unexpected internal server error",
@@ -58,9 +73,13 @@ impl SpineCode {
     fn issue_type(self) -> &'static str {
         match self {
             Self::BadRequest | Self::InvalidParameter | Self::InvalidResource => "invalid",
-            Self::OrganisationNotFound | Self::PractitionerNotFound | Self::NoRecordFound => {
-                "not-found"
-            }
+            Self::OrganisationNotFound
+            | Self::PractitionerNotFound
+            | Self::NoRecordFound
+            | Self::PatientNotFound => "not-found",
+            Self::InvalidIdentifierSystem | Self::InvalidNhsNumber => "value",
+            Self::InvalidPatientDemographics => "business-rule",
+            Self::DuplicateRejected => "duplicate",
             Self::UnsupportedMediaType | Self::NotImplemented => "not-supported",
             Self::InternalServerError => "processing",
         }
@@ -68,11 +87,16 @@ impl SpineCode {
 
     fn status(self) -> StatusCode {
         match self {
-            Self::BadRequest => StatusCode::BAD_REQUEST,
+            Self::BadRequest
+            | Self::InvalidIdentifierSystem
+            | Self::InvalidNhsNumber
+            | Self::InvalidPatientDemographics => StatusCode::BAD_REQUEST,
+            Self::DuplicateRejected => StatusCode::CONFLICT,
             Self::InvalidParameter | Self::InvalidResource => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::OrganisationNotFound | Self::PractitionerNotFound | Self::NoRecordFound => {
-                StatusCode::NOT_FOUND
-            }
+            Self::OrganisationNotFound
+            | Self::PractitionerNotFound
+            | Self::NoRecordFound
+            | Self::PatientNotFound => StatusCode::NOT_FOUND,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::NotImplemented => StatusCode::NOT_IMPLEMENTED,
             Self::InternalServerError => StatusCode::INTERNAL_SERVER_ERROR,

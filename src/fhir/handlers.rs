@@ -20,14 +20,17 @@ use crate::practice::{self, Practice};
 use crate::state::AppState;
 
 /// A request whose format, headers and token passed the checks.
-struct Checked {
-    format: Format,
-    ssp: SspHeaders,
-    requester: Requester,
+pub(super) struct Checked {
+    pub(super) format: Format,
+    pub(super) ssp: SspHeaders,
+    pub(super) requester: Requester,
 }
 
 /// The checks every request passes first; a refusal comes with the format to send it in.
-fn check(req: &HttpRequest, interaction: Interaction) -> Result<Checked, (Format, FhirError)> {
+pub(super) fn check(
+    req: &HttpRequest,
+    interaction: Interaction,
+) -> Result<Checked, (Format, FhirError)> {
     let format = negotiate(req).map_err(|e| (Format::Json, e.into()))?;
     let refuse = |e: FhirError| (format, e);
     let ssp = check_ssp_headers(req, interaction).map_err(refuse)?;
@@ -40,7 +43,7 @@ fn check(req: &HttpRequest, interaction: Interaction) -> Result<Checked, (Format
     })
 }
 
-fn ok(format: Format, resource: &Node, etag: bool) -> HttpResponse {
+pub(super) fn ok(format: Format, resource: &Node, etag: bool) -> HttpResponse {
     let mut res = HttpResponse::Ok();
     res.content_type(format.content_type());
     if etag {
@@ -65,7 +68,7 @@ fn ok(format: Format, resource: &Node, etag: bool) -> HttpResponse {
 
 /// Runs `work` on a pooled connection for the practice `ods`, once the practice is known and
 /// `Ssp-To` is its ASID.
-async fn with_practice<T: Send + 'static>(
+pub(super) async fn with_practice<T: Send + 'static>(
     state: &AppState,
     ods: String,
     ssp: &SspHeaders,
@@ -89,7 +92,7 @@ async fn with_practice<T: Send + 'static>(
     .await
 }
 
-fn database_error(e: diesel::result::Error) -> FhirError {
+pub(super) fn database_error(e: diesel::result::Error) -> FhirError {
     tracing::error!(error = %e, "database error");
     FhirError::internal("database error")
 }

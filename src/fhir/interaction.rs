@@ -8,6 +8,9 @@ pub enum Interaction {
     ReadPractitioner,
     ReadLocation,
     ReadOrganization,
+    SearchPatient,
+    ReadPatient,
+    RegisterPatient,
 }
 
 impl Interaction {
@@ -22,11 +25,20 @@ impl Interaction {
             Self::ReadOrganization => {
                 "urn:nhs:names:services:gpconnect:fhir:rest:read:organization-1"
             }
+            Self::SearchPatient => "urn:nhs:names:services:gpconnect:fhir:rest:search:patient-1",
+            Self::ReadPatient => "urn:nhs:names:services:gpconnect:fhir:rest:read:patient-1",
+            Self::RegisterPatient => {
+                "urn:nhs:names:services:gpconnect:fhir:operation:gpc.registerpatient-1"
+            }
         }
     }
 
     /// The `requested_scope` the interaction needs.
     pub fn scope(self) -> &'static str {
-        "organization/*.read"
+        match self {
+            Self::SearchPatient | Self::ReadPatient => "patient/*.read",
+            Self::RegisterPatient => "patient/*.write",
+            _ => "organization/*.read",
+        }
     }
 }

@@ -11,6 +11,8 @@
 //! | `GET Location/{id}`       | `urn:nhs:names:services:gpconnect:fhir:rest:read:location-1`       |
 //! | `GET Organization/{id}`   | `urn:nhs:names:services:gpconnect:fhir:rest:read:organization-1`   |
 //!
+//! and the patient interactions of [`patients`] (Find, Read, Register a patient).
+//!
 //! Every request is checked in this order: the response format ([`format`], else 415), the
 //! Spine Secure Proxy headers ([`ssp`], 400) and the audit JWT ([`jwt`], 400/422), the practice
 //! (404 `ORGANISATION_NOT_FOUND`) and its ASID as `Ssp-To` ([`ssp`], 400), then the request
@@ -32,7 +34,10 @@ mod handlers;
 pub mod interaction;
 pub mod jwt;
 pub mod node;
+pub mod patient_resource;
+pub mod patients;
 pub mod profiles;
+pub mod register_request;
 pub mod request_trail;
 pub mod resources;
 pub mod search;
@@ -136,6 +141,21 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .service(
                 web::resource("/Location/{id}")
                     .get(handlers::read_location)
+                    .default_service(web::to(handlers::unsupported)),
+            )
+            .service(
+                web::resource("/Patient")
+                    .get(patients::find_patient)
+                    .default_service(web::to(handlers::unsupported)),
+            )
+            .service(
+                web::resource("/Patient/$gpc.registerpatient")
+                    .post(patients::register_patient)
+                    .default_service(web::to(handlers::unsupported)),
+            )
+            .service(
+                web::resource("/Patient/{id}")
+                    .get(patients::read_patient)
                     .default_service(web::to(handlers::unsupported)),
             )
             .service(

@@ -20,3 +20,19 @@ pub const OPERATION_OUTCOME_PROFILE: &str =
 pub const SPINE_ERROR_SYSTEM: &str = "https://fhir.nhs.uk/STU3/ValueSet/Spine-ErrorOrWarningCode-1";
 pub const SDS_USER_ID_SYSTEM: &str = "https://fhir.nhs.uk/Id/sds-user-id";
 pub const SDS_ROLE_PROFILE_ID_SYSTEM: &str = "https://fhir.nhs.uk/Id/sds-role-profile-id";
+pub const PATIENT_PROFILE: &str =
+    "https://fhir.nhs.uk/STU3/StructureDefinition/CareConnect-GPC-Patient-1";
+pub const SEARCHSET_BUNDLE_PROFILE: &str =
+    "https://fhir.nhs.uk/STU3/StructureDefinition/GPConnect-Searchset-Bundle-1";
+pub const REGISTER_PATIENT_OPERATION: &str =
+    "https://fhir.nhs.uk/STU3/OperationDefinition/GPConnect-RegisterPatient-Operation-1";
+pub const REGISTRATION_DETAILS_EXTENSION: &str =
+    "https://fhir.nhs.uk/STU3/StructureDefinition/Extension-CareConnect-GPC-RegistrationDetails-1";
+pub const REGISTRATION_TYPE_SYSTEM: &str = "https://fhir.nhs.uk/CareConnect-RegistrationType-1";
+pub const NHS_COMMUNICATION_EXTENSION: &str =
+    "https://fhir.nhs.uk/STU3/StructureDefinition/Extension-CareConnect-GPC-NHSCommunication-1";
+pub const HUMAN_LANGUAGE_SYSTEM: &str =
+    "https://fhir.nhs.uk/STU3/CodeSystem/CareConnect-HumanLanguage-1";
+pub const NHS_NUMBER_VERIFICATION_EXTENSION: &str = "https://fhir.nhs.uk/STU3/StructureDefinition/Extension-CareConnect-GPC-NHSNumberVerificationStatus-1";
+pub const NHS_NUMBER_VERIFICATION_SYSTEM: &str =
+    "https://fhir.nhs.uk/CareConnect-NHSNumberVerificationStatus-1";

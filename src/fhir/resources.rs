@@ -355,16 +355,40 @@ pub fn capability_statement() -> Node {
                 ),
             ],
         );
-    let rest = Obj::new().put("mode", "server").put(
-        "resource",
-        vec![
-            Node::from(slot),
-            read("Practitioner", PRACTITIONER_PROFILE),
-            read("Location", LOCATION_PROFILE),
-            read("Organization", ORGANIZATION_PROFILE),
-        ],
+    let patient = Obj::new()
+        .put("type", "Patient")
+        .put("profile", Obj::new().put("reference", PATIENT_PROFILE))
+        .put(
+            "interaction",
+            vec![interaction("read"), interaction("search-type")],
+        )
+        .put(
+            "searchParam",
+            vec![search_param(
+                "identifier",
+                "token",
+                "https://fhir.nhs.uk/Id/nhs-number|{NHS number}",
+            )],
+        );
+    let register = Obj::new().put("name", "gpc.registerpatient").put(
+        "definition",
+        Obj::new().put("reference", REGISTER_PATIENT_OPERATION),
     );
+    let rest = Obj::new()
+        .put("mode", "server")
+        .put(
+            "resource",
+            vec![
+                Node::from(slot),
+                Node::from(patient),
+                read("Practitioner", PRACTITIONER_PROFILE),
+                read("Location", LOCATION_PROFILE),
+                read("Organization", ORGANIZATION_PROFILE),
+            ],
+        )
+        .put("operation", vec![Node::from(register)]);
     let profiles: Vec<Node> = [
+        PATIENT_PROFILE,
         ORGANIZATION_PROFILE,
         PRACTITIONER_PROFILE,
         LOCATION_PROFILE,
@@ -385,7 +409,8 @@ pub fn capability_statement() -> Node {
             "description",
             format!(
                 "This server implements the GP Connect API version {GP_CONNECT_VERSION}: \
-                 Search for free slots, and the reads of the resources it refers to"
+                 Search for free slots, the reads of the resources it refers to, and Find, \
+                 Read and Register a patient"
             ),
         )
         .put("kind", "capability")

@@ -108,6 +108,9 @@ pub const ADDRESS_USES: [&str; 4] = ["home", "work", "temp", "old"];
 pub const TELECOM_SYSTEMS: [&str; 2] = ["phone", "email"];
 pub const TELECOM_USES: [&str; 5] = ["home", "work", "mobile", "temp", "old"];
 
+/// The demo practice's patients, one in each state GP Connect's flows need (README lists them).
+pub const DEMO_PATIENTS: &str = include_str!("demo_patients.json");
+
 /// Parses and imports a JSON document.
 pub fn import_json(
     conn: &mut PgConnection,

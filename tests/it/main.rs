@@ -3,6 +3,7 @@
 
 mod admin;
 mod api;
+mod api_patients;
 mod demo;
 mod embedded_database;
 mod fhir;

@@ -10,6 +10,7 @@ mod audit;
 mod bulk;
 mod index;
 mod preview;
+mod registrations;
 mod schedules;
 mod sharing;
 mod slot;
@@ -48,6 +49,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route("/bulk", web::post().to(bulk::bulk_save))
                 .route("/preview", web::get().to(preview::preview_page))
                 .route("/audit", web::get().to(audit::audit_page))
+                .route(
+                    "/registrations",
+                    web::get().to(registrations::registrations_page),
+                )
                 .configure(sharing::routes)
                 .configure(users::routes),
         );

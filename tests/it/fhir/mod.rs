@@ -3,7 +3,9 @@
 //! every GP Connect response carries.
 
 mod bundle;
+mod patients;
 mod reads;
+mod register;
 mod request_trail;
 mod search;
 mod security;
