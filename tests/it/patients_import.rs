@@ -270,3 +270,28 @@ fn a_reimport_does_not_undo_a_verification_made_on_pds() {
     let after = record::by_id(&mut conn, f.a, before.id).unwrap().unwrap();
     assert!(after.nhs_number_verified);
 }
+
+#[test]
+fn the_demo_patients_import_onto_the_demo_practices_in_every_state() {
+    let db = TestDb::new();
+    let mut conn = db.conn();
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
+    bookable::seed::demo::seed(&mut conn, today).unwrap();
+    let actor = Actor::system("demo");
+    let first = import::import_json(&mut conn, &actor, import::DEMO_PATIENTS).unwrap();
+    assert_eq!(first.created, 10);
+    let again = import::import_json(&mut conn, &actor, import::DEMO_PATIENTS).unwrap();
+    assert_eq!(again.unchanged, 10, "the demo can start again on its data");
+    let all: Vec<record::Patient> = patients::table
+        .select(record::Patient::as_select())
+        .load(&mut conn)
+        .unwrap();
+    let standing = |nhs: &str| all.iter().find(|p| p.nhs_number == nhs).unwrap().standing();
+    assert_eq!(standing("9000000009"), Standing::Findable);
+    assert_eq!(standing("9000000017"), Standing::NeverTraced);
+    for hidden in ["9000000025", "9000000033", "9000000041"] {
+        assert_eq!(standing(hidden), Standing::Hidden, "{hidden}");
+    }
+    let temporary = all.iter().find(|p| p.nhs_number == "9000000068").unwrap();
+    assert_eq!(temporary.registration_type(), RegistrationType::Temporary);
+}

@@ -359,43 +359,21 @@ async fn twenty_concurrent_registrations_make_one_record_and_nineteen_duplicates
     assert_eq!((records, registrations), (1, 1));
 }
 
-/// Signs in through the login form; the client keeps the session cookie.
-async fn signed_in(app: &TestApp, username: &str) -> reqwest::Client {
-    use crate::admin::{PASSWORD, client, csrf};
-    let client = client();
-    let page = client.get(app.url("/login")).send().await.unwrap();
-    let token = csrf(&page.text().await.unwrap());
-    let r = client
-        .post(app.url("/login"))
-        .form(&[
-            ("csrf_token", token.as_str()),
-            ("username", username),
-            ("password", PASSWORD),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 303, "sign-in of {username}");
-    client
-}
-
 #[actix_web::test]
 async fn the_temporary_registrations_page_lists_who_registered_whom_for_viewers_of_the_practice_only()
  {
+    use crate::support::web::{add_user, sign_in};
     use bookable::users::Role;
     let (app, f) = app_with_patients(true).await;
     assert_eq!(register(&app, &priya()).await.status, 200);
-    crate::admin::add_user(&app, "viewer.a", &[(f.a, Role::Viewer)]);
-    crate::admin::add_user(&app, "admin.b", &[(f.b, Role::Admin)]);
+    add_user(&app, "viewer.a", &[(f.a, Role::Viewer)]);
+    add_user(&app, "admin.b", &[(f.b, Role::Admin)]);
 
-    let viewer = signed_in(&app, "viewer.a").await;
-    let page = viewer
-        .get(app.url(&format!("/practices/{PRACTICE_A}/registrations")))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(page.status(), 200);
-    let html = page.text().await.unwrap();
+    let viewer = sign_in(&app, "viewer.a").await;
+    let (status, html) = viewer
+        .get(&format!("/practices/{PRACTICE_A}/registrations"))
+        .await;
+    assert_eq!(status, 200);
     assert!(html.contains("<h1>Temporary registrations</h1>"), "{html}");
     for shown in [
         "Priya PATEL",
@@ -412,21 +390,13 @@ async fn the_temporary_registrations_page_lists_who_registered_whom_for_viewers_
     );
 
     // Another practice's user: not found; B's own page lists nothing of A's.
-    let other = signed_in(&app, "admin.b").await;
-    let refused = other
-        .get(app.url(&format!("/practices/{PRACTICE_A}/registrations")))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(refused.status(), 404);
-    let own = other
-        .get(app.url("/practices/B82617/registrations"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let other = sign_in(&app, "admin.b").await;
+    let (status, _) = other
+        .get(&format!("/practices/{PRACTICE_A}/registrations"))
+        .await;
+    assert_eq!(status, 404);
+    let (status, own) = other.get("/practices/B82617/registrations").await;
+    assert_eq!(status, 200);
     assert!(own.contains("No one has been registered through GP Connect yet."));
     assert!(!own.contains("PATEL"));
 }
