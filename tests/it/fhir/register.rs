@@ -400,3 +400,36 @@ async fn the_temporary_registrations_page_lists_who_registered_whom_for_viewers_
     assert!(own.contains("No one has been registered through GP Connect yet."));
     assert!(!own.contains("PATEL"));
 }
+
+#[actix_web::test]
+async fn a_practice_viewer_follows_up_a_registration_in_the_browser() {
+    use crate::support::browser::{BROWSERS, Browser, click, fill, text};
+    use crate::support::web::{PASSWORD, add_user};
+    use bookable::users::Role;
+    use thirtyfour::prelude::*;
+    let _permit = BROWSERS.acquire().await.unwrap();
+    let (app, f) = app_with_patients(true).await;
+    assert_eq!(register(&app, &priya()).await.status, 200);
+    add_user(&app, "viewer.a", &[(f.a, Role::Viewer)]);
+    let browser = Browser::start().await;
+    let d = browser.driver();
+    d.goto(app.url("/")).await.unwrap();
+    fill(d, "username", "viewer.a").await;
+    fill(d, "password", PASSWORD).await;
+    click(d, "sign-in").await;
+    d.goto(app.url(&format!("/practices/{PRACTICE_A}")))
+        .await
+        .unwrap();
+    d.query(By::LinkText("Temporary registrations"))
+        .first()
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let table = text(d, By::Id("registrations")).await;
+    assert!(table.contains("Priya PATEL"), "{table}");
+    assert!(table.contains("900 000 0076"), "{table}");
+    assert!(table.contains("Leeds NHS 111 (Y03032)"), "{table}");
+    browser.quit().await;
+}
