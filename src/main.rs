@@ -56,6 +56,8 @@ enum Command {
         bind: String,
         #[command(flatten)]
         tls: bookable::fhir::tls::TlsArgs,
+        #[command(flatten)]
+        run: RunArgs,
     },
     /// Apply pending database migrations.
     Migrate,
@@ -67,6 +69,8 @@ enum Command {
         /// Start from an empty demo database, forgetting every change made in earlier demos.
         #[arg(long)]
         fresh: bool,
+        #[command(flatten)]
+        run: RunArgs,
     },
     /// Manage practices.
     #[command(subcommand)]
@@ -105,6 +109,28 @@ enum Command {
         #[arg(long)]
         from: Option<chrono::NaiveDate>,
     },
+}
+
+/// How a serving process uses its database and stops.
+#[derive(clap::Args)]
+struct RunArgs {
+    /// Connections in the pool (default: four per core, at least eight).
+    #[arg(long, env = "BOOKABLE_DB_POOL_SIZE")]
+    db_pool_size: Option<u32>,
+    /// Milliseconds a request waits for a database connection before it is answered
+    /// "service unavailable".
+    #[arg(long, env = "BOOKABLE_DB_CHECKOUT_TIMEOUT_MS", default_value_t = 2000)]
+    db_checkout_timeout_ms: u64,
+}
+
+impl RunArgs {
+    fn pool_settings(&self) -> db::PoolSettings {
+        // A few connections per core: more only queue inside PostgreSQL (see server::serve).
+        let cores = std::thread::available_parallelism().map_or(1, usize::from) as u32;
+        let mut settings = db::PoolSettings::new(self.db_pool_size.unwrap_or((4 * cores).max(8)));
+        settings.checkout_timeout = std::time::Duration::from_millis(self.db_checkout_timeout_ms);
+        settings
+    }
 }
 
 #[derive(Subcommand)]
@@ -195,14 +221,13 @@ fn migrated(url: &str) -> anyhow::Result<PgConnection> {
 async fn serve(
     url: &str,
     bind: &str,
+    run: &RunArgs,
     api_token: Option<&str>,
     cookie_secure: bool,
     tls: Option<rustls::ServerConfig>,
     pds: Option<bookable::pds::settings::PdsSettings>,
 ) -> anyhow::Result<()> {
-    // A few connections per core: more only queue inside PostgreSQL (see server::serve).
-    let cores = std::thread::available_parallelism().map_or(1, usize::from) as u32;
-    let pool = db::pool(url, (4 * cores).max(8))?;
+    let pool = db::pool_with(url, &run.pool_settings())?;
     let listener = TcpListener::bind(bind).with_context(|| format!("binding {bind}"))?;
     let mut state = AppState::new(pool);
     state.admin = bookable::admin::AdminSettings::from_env(cookie_secure)?;
@@ -312,15 +337,15 @@ async fn main() -> anyhow::Result<()> {
             migrated(&url)?;
             println!("Migrations applied.");
         }
-        Command::Serve { bind, tls } => {
+        Command::Serve { bind, tls, run } => {
             migrated(&url)?;
             let tls = tls.server_config()?;
             let scheme = if tls.is_some() { "https" } else { "http" };
             println!("bookable listening on {scheme}://{bind}/");
             let pds = bookable::pds::settings::PdsSettings::from_env();
-            serve(&url, &bind, cli.api_token.as_deref(), true, tls, pds).await?;
+            serve(&url, &bind, &run, cli.api_token.as_deref(), true, tls, pds).await?;
         }
-        Command::Demo { bind, .. } => {
+        Command::Demo { bind, run, .. } => {
             let mut conn = migrated(&url)?;
             let today = chrono::Utc::now()
                 .with_timezone(&chrono_tz::Europe::London)
@@ -353,6 +378,7 @@ async fn main() -> anyhow::Result<()> {
             serve(
                 &url,
                 &bind,
+                &run,
                 cli.api_token.as_deref(),
                 false,
                 None,

@@ -4,32 +4,44 @@
 use std::net::TcpListener;
 
 use actix_web::dev::Server;
+use actix_web::http::header;
 use actix_web::{App, HttpResponse, HttpServer, get, web};
-use diesel::RunQueryDsl;
 
 use crate::fhir::request_trail::RequestTrail;
 use crate::state::AppState;
 
-/// Liveness and database reachability, for load balancers and the demo's own check.
+/// Liveness: the process is up and serving (no database work, so it never waits).
 #[get("/health")]
-async fn health(state: web::Data<AppState>) -> HttpResponse {
-    let db_ok = crate::db::run(&state.pool, |conn| {
-        diesel::sql_query("SELECT 1").execute(conn)?;
-        Ok::<_, anyhow::Error>(())
-    })
-    .await
-    .is_ok();
-    let body =
-        serde_json::json!({ "status": if db_ok { "ok" } else { "degraded" }, "database": db_ok });
-    if db_ok {
-        HttpResponse::Ok().json(body)
+async fn health() -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(serde_json::json!({ "status": "ok" }))
+}
+
+/// Readiness, for load balancers: the database answers (as its watcher last saw, so this never
+/// waits behind request work), every migration is applied and the audit writer is running.
+#[get("/ready")]
+async fn ready(state: web::Data<AppState>, audit: web::Data<RequestTrail>) -> HttpResponse {
+    let db = state.pool.health().readiness();
+    let audit_writer = audit.is_running();
+    let ok = db.database && db.migrations && audit_writer;
+    let body = serde_json::json!({
+        "status": if ok { "ready" } else { "unavailable" },
+        "database": db.database,
+        "migrations": db.migrations,
+        "audit_writer": audit_writer,
+    });
+    let mut res = if ok {
+        HttpResponse::Ok()
     } else {
-        HttpResponse::ServiceUnavailable().json(body)
-    }
+        HttpResponse::ServiceUnavailable()
+    };
+    res.insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(body)
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig, state: &AppState) {
-    cfg.service(health);
+    cfg.service(health).service(ready);
     crate::admin::configure(cfg, state);
     cfg.configure(crate::fhir::routes);
     cfg.configure(crate::api::routes);

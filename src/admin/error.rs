@@ -1,6 +1,9 @@
 //! Errors of the admin UI, each answered with an HTML page (or a redirect to sign in).
 
+use actix_web::body::{BodySize, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::{StatusCode, header};
+use actix_web::middleware::Next;
 use actix_web::{HttpResponse, ResponseError};
 use askama::Template;
 
@@ -18,6 +21,9 @@ pub enum AdminError {
     /// The cause is kept, and logged (with its chain) once, where the 500 page is answered.
     #[error("internal error: {0}")]
     Internal(#[source] anyhow::Error),
+    /// The database can't be reached: a page saying so, and `Retry-After`.
+    #[error("the service is unavailable")]
+    Unavailable,
 }
 
 impl AdminError {
@@ -36,7 +42,8 @@ impl From<diesel::result::Error> for AdminError {
 
 impl From<crate::db::DbError> for AdminError {
     fn from(e: crate::db::DbError) -> Self {
-        AdminError::Internal(e.into())
+        tracing::error!(error = %e, "database work could not run");
+        AdminError::Unavailable
     }
 }
 
@@ -94,6 +101,7 @@ impl ResponseError for AdminError {
             AdminError::NotFound => StatusCode::NOT_FOUND,
             AdminError::Forbidden(_) => StatusCode::FORBIDDEN,
             AdminError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            AdminError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
@@ -118,11 +126,60 @@ impl ResponseError for AdminError {
                     "Try again later. Nothing was changed.".into(),
                 )
             }
+            AdminError::Unavailable => return unavailable_page(),
         };
         HttpResponse::build(self.status_code())
             .content_type("text/html; charset=utf-8")
             .body(render_error_page(title, &message))
     }
+}
+
+/// The styled "service unavailable" page, with `Retry-After`.
+fn unavailable_page() -> HttpResponse {
+    HttpResponse::ServiceUnavailable()
+        .content_type("text/html; charset=utf-8")
+        .insert_header((
+            header::RETRY_AFTER,
+            crate::fhir::error::RETRY_AFTER_SECONDS,
+        ))
+        .body(render_error_page(
+            "Sorry, the service is unavailable",
+            "You will be able to use the service again shortly. Try again in a few minutes. \
+             If you were saving a change, it was not saved.",
+        ))
+}
+
+/// Outermost in the admin scope: while the database is down, every admin request (signing in
+/// included) gets the "service unavailable" page at once; a server error left without a page
+/// (the session store failing inside the session middleware) gets that page too.
+pub async fn unavailable_guard(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let down = req
+        .app_data::<actix_web::web::Data<crate::state::AppState>>()
+        .is_some_and(|state| !state.pool.health().database_up());
+    if down {
+        return Ok(req.into_response(unavailable_page()).map_into_right_body());
+    }
+    let http_req = req.request().clone();
+    let res = match next.call(req).await {
+        Ok(res) => res,
+        Err(e) if e.as_response_error().status_code().is_server_error() => {
+            tracing::error!(error = %e, "admin request failed before its page");
+            return Ok(ServiceResponse::new(http_req, unavailable_page()).map_into_right_body());
+        }
+        Err(e) => return Err(e),
+    };
+    let blank = matches!(
+        res.response().body().size(),
+        BodySize::None | BodySize::Sized(0)
+    );
+    if res.status().is_server_error() && blank {
+        let (req, _) = res.into_parts();
+        return Ok(ServiceResponse::new(req, unavailable_page()).map_into_right_body());
+    }
+    Ok(res.map_into_left_body())
 }
 
 #[cfg(test)]

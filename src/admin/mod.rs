@@ -62,6 +62,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: &AppState) {
             .wrap(middleware::from_fn(security::csrf_guard))
             .wrap(sessions)
             .wrap(security::headers())
+            .wrap(middleware::from_fn(error::unavailable_guard))
             // Before the practice pages, whose `/practices/{ods}` scope would take the reports.
             .configure(crate::reports::web::routes)
             .configure(pages::routes),

@@ -31,6 +31,9 @@ pub enum ApiError {
         message: String,
         reasons: Vec<&'static str>,
     },
+    /// The database can't be reached: try again shortly (`Retry-After`).
+    #[error("the service is temporarily unavailable: try again shortly")]
+    Unavailable,
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
 }
@@ -43,7 +46,8 @@ impl ApiError {
 
 impl From<crate::db::DbError> for ApiError {
     fn from(e: crate::db::DbError) -> Self {
-        ApiError::internal(e)
+        tracing::error!(error = %e, "database work could not run");
+        ApiError::Unavailable
     }
 }
 
@@ -64,6 +68,7 @@ impl ResponseError for ApiError {
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
+            ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -76,9 +81,15 @@ impl ResponseError for ApiError {
             ApiError::Internal(cause) => tracing::error!(error = ?cause, "API request failed"),
             _ => {}
         }
-        HttpResponse::build(self.status_code())
-            .insert_header((header::CACHE_CONTROL, "no-store"))
-            .json(body)
+        let mut res = HttpResponse::build(self.status_code());
+        res.insert_header((header::CACHE_CONTROL, "no-store"));
+        if let ApiError::Unavailable = self {
+            res.insert_header((
+                header::RETRY_AFTER,
+                crate::fhir::error::RETRY_AFTER_SECONDS,
+            ));
+        }
+        res.json(body)
     }
 }
 

@@ -2,26 +2,173 @@
 //! PostgreSQL that bookable keeps its data in when `DATABASE_URL` is unset (`data_dir`).
 
 pub mod data_dir;
+pub mod health;
 pub mod ids;
 pub mod pg_local;
 pub mod schema;
 
+use std::cell::Cell;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
 use diesel::PgConnection;
-use diesel::r2d2::{ConnectionManager, Pool, PooledConnection};
+use diesel::r2d2::{ConnectionManager, ManageConnection, Pool, PooledConnection, R2D2Connection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+pub use health::Health;
 
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
 
-pub type DbPool = Pool<ConnectionManager<PgConnection>>;
-pub type DbConn = PooledConnection<ConnectionManager<PgConnection>>;
+/// How the pool is sized and how long a request waits for one of its connections.
+#[derive(Debug, Clone)]
+pub struct PoolSettings {
+    pub max_size: u32,
+    /// A request that can't get a connection this quickly is answered "unavailable".
+    pub checkout_timeout: Duration,
+}
+
+impl PoolSettings {
+    pub fn new(max_size: u32) -> Self {
+        PoolSettings {
+            max_size,
+            checkout_timeout: Duration::from_secs(2),
+        }
+    }
+}
+
+/// A connection idle longer than this is tested (`SELECT 1`) before it is used: it may have
+/// died in the pool, between two looks of the watcher.
+const IDLE_TEST: Duration = health::WATCH_INTERVAL;
+
+thread_local! {
+    /// Set just before a connection found dead is dropped, so the pool closes it.
+    static DISCARD: Cell<bool> = const { Cell::new(false) };
+}
+
+/// diesel's connection manager, but a connection found dead is closed rather than kept.
+pub struct Manager(ConnectionManager<PgConnection>);
+
+impl ManageConnection for Manager {
+    type Connection = PgConnection;
+    type Error = diesel::r2d2::Error;
+
+    fn connect(&self) -> Result<PgConnection, Self::Error> {
+        self.0.connect()
+    }
+
+    fn is_valid(&self, conn: &mut PgConnection) -> Result<(), Self::Error> {
+        self.0.is_valid(conn)
+    }
+
+    fn has_broken(&self, conn: &mut PgConnection) -> bool {
+        DISCARD.with(Cell::take) || self.0.has_broken(conn)
+    }
+}
+
+/// When a pooled connection was last used, and in which epoch of [`Health`].
+struct LastUse {
+    at: Instant,
+    epoch: u64,
+}
+
+/// The pool, with what its watcher knows about the database.
+#[derive(Clone)]
+pub struct DbPool {
+    pool: Pool<Manager>,
+    health: Arc<Health>,
+}
+
+pub type DbConn = PooledConnection<Manager>;
+
+impl std::ops::Deref for DbPool {
+    type Target = Pool<Manager>;
+
+    fn deref(&self) -> &Pool<Manager> {
+        &self.pool
+    }
+}
 
 pub fn pool(url: &str, max_size: u32) -> Result<DbPool, diesel::r2d2::PoolError> {
-    Pool::builder()
-        .max_size(max_size)
+    pool_with(url, &PoolSettings::new(max_size))
+}
+
+pub fn pool_with(url: &str, settings: &PoolSettings) -> Result<DbPool, diesel::r2d2::PoolError> {
+    build(url, settings, true)
+}
+
+/// A pool that doesn't connect until it is used (for tests of a database that is not there).
+pub fn pool_unchecked(url: &str, settings: &PoolSettings) -> DbPool {
+    build(url, settings, false).expect("an unchecked pool builds")
+}
+
+fn build(
+    url: &str,
+    settings: &PoolSettings,
+    checked: bool,
+) -> Result<DbPool, diesel::r2d2::PoolError> {
+    let builder = Pool::builder()
+        .max_size(settings.max_size)
+        .connection_timeout(settings.checkout_timeout)
         // No `SELECT 1` round trip before every checkout (a third of the GP Connect search's
-        // round trips): a connection that breaks is still dropped, after its failed query.
-        .test_on_check_out(false)
-        .build(ConnectionManager::<PgConnection>::new(url))
+        // round trips): `DbPool::checkout` tests only connections that may have died.
+        .test_on_check_out(false);
+    let manager = Manager(ConnectionManager::<PgConnection>::new(url));
+    let pool = if checked {
+        builder.build(manager)?
+    } else {
+        builder.min_idle(Some(0)).build_unchecked(manager)
+    };
+    let health = Health::new();
+    health::watch(url, &health);
+    Ok(DbPool { pool, health })
+}
+
+impl DbPool {
+    pub fn health(&self) -> &Health {
+        &self.health
+    }
+
+    /// A connection that answers: refused at once while the watcher finds the database down;
+    /// one idle for a while, or older than the last outage, is tested first and, if dead,
+    /// closed and replaced.
+    pub fn checkout(&self) -> Result<DbConn, DbError> {
+        if !self.health.database_up() {
+            return Err(DbError::Down);
+        }
+        let deadline = Instant::now() + self.pool.connection_timeout();
+        loop {
+            let timeout = deadline.saturating_duration_since(Instant::now());
+            let mut conn = self.pool.get_timeout(timeout)?;
+            let epoch = self.health.epoch();
+            let suspect = PooledConnection::extensions(&conn)
+                .get::<LastUse>()
+                .is_some_and(|u| u.epoch != epoch || u.at.elapsed() > IDLE_TEST);
+            if !suspect || conn.ping().is_ok() {
+                return Ok(conn);
+            }
+            self.health.suspect();
+            discard(conn);
+        }
+    }
+
+    /// Gives the connection back, noting its use; after a failure, a dead one is closed.
+    fn check_in(&self, mut conn: DbConn, failed: bool) {
+        if failed && conn.ping().is_err() {
+            self.health.suspect();
+            return discard(conn);
+        }
+        let epoch = self.health.epoch();
+        PooledConnection::extensions_mut(&mut conn).insert(LastUse {
+            at: Instant::now(),
+            epoch,
+        });
+    }
+}
+
+fn discard(conn: DbConn) {
+    DISCARD.with(|d| d.set(true));
+    drop(conn);
+    DISCARD.with(|d| d.set(false));
 }
 
 /// Why database work could not run at all (the work's own errors are the caller's type).
@@ -29,22 +176,30 @@ pub fn pool(url: &str, max_size: u32) -> Result<DbPool, diesel::r2d2::PoolError>
 pub enum DbError {
     #[error("no database connection")]
     Unavailable(#[from] diesel::r2d2::PoolError),
+    #[error("the database is unreachable")]
+    Down,
     #[error("the blocking thread pool has shut down")]
     Shutdown(#[from] actix_web::error::BlockingError),
 }
 
 /// The one way a handler runs database work: `work` runs on a blocking thread with a pooled
-/// connection, and its error type says how a failure to get one is answered.
+/// connection, and its error type says how a failure to get one is answered. While the database
+/// is known to be down, it is answered at once, without queueing for a blocking thread.
 pub async fn run<T, E, F>(pool: &DbPool, work: F) -> Result<T, E>
 where
     T: Send + 'static,
     E: From<DbError> + Send + 'static,
     F: FnOnce(&mut PgConnection) -> Result<T, E> + Send + 'static,
 {
+    if !pool.health.database_up() {
+        return Err(E::from(DbError::Down));
+    }
     let pool = pool.clone();
     actix_web::web::block(move || {
-        let mut conn = pool.get().map_err(DbError::from)?;
-        work(&mut conn)
+        let mut conn = pool.checkout()?;
+        let result = work(&mut conn);
+        pool.check_in(conn, result.is_err());
+        result
     })
     .await
     .map_err(|e| E::from(DbError::from(e)))?

@@ -109,12 +109,21 @@ impl SpineCode {
 pub struct FhirError {
     pub code: SpineCode,
     pub diagnostics: String,
+    /// Set when the service is unavailable for a while: answered 503 with `Retry-After` (in
+    /// seconds) rather than the code's own status.
+    pub retry_after: Option<u32>,
 }
+
+/// Seconds a consumer is asked to wait before retrying while the database is unavailable.
+pub const RETRY_AFTER_SECONDS: u32 = 5;
 
 impl From<crate::db::DbError> for FhirError {
     fn from(e: crate::db::DbError) -> Self {
         tracing::error!(error = %e, "database work could not run");
-        FhirError::internal("the database is unavailable")
+        FhirError {
+            retry_after: Some(RETRY_AFTER_SECONDS),
+            ..FhirError::internal("the service is temporarily unavailable: try again shortly")
+        }
     }
 }
 
@@ -129,6 +138,7 @@ impl FhirError {
         FhirError {
             code,
             diagnostics: diagnostics.into(),
+            retry_after: None,
         }
     }
 
@@ -149,7 +159,10 @@ impl FhirError {
     }
 
     pub fn status(&self) -> StatusCode {
-        self.code.status()
+        match self.retry_after {
+            Some(_) => StatusCode::SERVICE_UNAVAILABLE,
+            None => self.code.status(),
+        }
     }
 
     pub fn operation_outcome(&self) -> Node {
@@ -189,6 +202,12 @@ impl FhirError {
                 Format::Json => body.to_json(),
                 Format::Xml => body.to_xml(),
             });
+        if let Some(seconds) = self.retry_after {
+            res.headers_mut().insert(
+                actix_web::http::header::RETRY_AFTER,
+                actix_web::http::header::HeaderValue::from(seconds),
+            );
+        }
         res.extensions_mut().insert(self.code);
         res
     }

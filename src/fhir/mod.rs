@@ -173,7 +173,6 @@ mod tests {
     use std::sync::{Arc, Mutex};
 
     use actix_web::{App, test, web};
-    use diesel::r2d2::{ConnectionManager, Pool};
 
     use super::routes;
     use crate::state::AppState;
@@ -202,9 +201,10 @@ mod tests {
             .finish();
         let _guard = tracing::subscriber::set_default(subscriber);
         // Refused before any database work: a pool that never connects is enough.
-        let pool = Pool::builder()
-            .min_idle(Some(0))
-            .build_unchecked(ConnectionManager::new("postgres://nowhere.invalid/none"));
+        let pool = crate::db::pool_unchecked(
+            "postgres://nowhere.invalid/none",
+            &crate::db::PoolSettings::new(1),
+        );
         let app = test::init_service(
             App::new()
                 .app_data(web::Data::new(AppState::new(pool)))

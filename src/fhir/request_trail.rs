@@ -118,6 +118,11 @@ impl RequestTrail {
         RequestTrail(sender)
     }
 
+    /// False once the writer thread has stopped (readiness).
+    pub fn is_running(&self) -> bool {
+        !self.0.is_closed()
+    }
+
     /// Queues the row, waiting (without blocking the worker) while the queue is full.
     pub async fn record(&self, mut entry: Entry) {
         entry.sanitise();
@@ -138,7 +143,7 @@ fn write_batches(pool: &DbPool, mut receiver: Receiver<Entry>) {
 /// Writes the batch in one INSERT; if that is refused, row by row, so one row the database
 /// refuses costs no other its place.
 fn write(pool: &DbPool, batch: &[Entry]) {
-    let mut conn = match pool.get() {
+    let mut conn = match pool.checkout() {
         Ok(conn) => conn,
         Err(e) => return log_unwritten(&e.to_string(), batch),
     };

@@ -3,34 +3,38 @@
 use crate::harness::{spawn_app, spawn_app_with};
 
 #[actix_web::test]
-async fn health_reports_the_database_reachable() {
+async fn ready_reports_the_database_reachable() {
     let app = spawn_app().await;
     let resp = reqwest::get(app.url("/health")).await.unwrap();
+    assert_eq!(resp.status(), 200);
+    let resp = reqwest::get(app.url("/ready")).await.unwrap();
     assert_eq!(resp.status(), 200);
     let body: serde_json::Value = resp.json().await.unwrap();
     assert_eq!(
         body,
-        serde_json::json!({ "status": "ok", "database": true })
+        serde_json::json!({ "status": "ready", "database": true, "migrations": true,
+                            "audit_writer": true })
     );
 }
 
 #[actix_web::test]
-async fn health_says_503_when_the_database_is_unreachable() {
+async fn ready_says_503_when_the_database_is_unreachable_and_health_200() {
     // A pool whose every connection attempt is refused (nothing listens on port 1).
-    let unreachable = diesel::r2d2::Pool::builder()
-        .min_idle(Some(0))
-        .connection_timeout(std::time::Duration::from_millis(500))
-        .build_unchecked(diesel::r2d2::ConnectionManager::new(
-            "postgres://postgres@127.0.0.1:1/none",
-        ));
+    let mut settings = bookable::db::PoolSettings::new(2);
+    settings.checkout_timeout = std::time::Duration::from_millis(500);
+    let unreachable =
+        bookable::db::pool_unchecked("postgres://postgres@127.0.0.1:1/none", &settings);
     let app = spawn_app_with(|state| state.pool = unreachable).await;
-    let resp = reqwest::get(app.url("/health")).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let started = std::time::Instant::now();
+    let resp = reqwest::get(app.url("/ready")).await.unwrap();
+    assert!(started.elapsed() < std::time::Duration::from_millis(200));
     assert_eq!(resp.status(), 503);
     let body: serde_json::Value = resp.json().await.unwrap();
-    assert_eq!(
-        body,
-        serde_json::json!({ "status": "degraded", "database": false })
-    );
+    assert_eq!(body["database"], false);
+    assert_eq!(body["status"], "unavailable");
+    let resp = reqwest::get(app.url("/health")).await.unwrap();
+    assert_eq!(resp.status(), 200);
 }
 
 #[actix_web::test]
