@@ -138,10 +138,7 @@ impl ResponseError for AdminError {
 fn unavailable_page() -> HttpResponse {
     HttpResponse::ServiceUnavailable()
         .content_type("text/html; charset=utf-8")
-        .insert_header((
-            header::RETRY_AFTER,
-            crate::fhir::error::RETRY_AFTER_SECONDS,
-        ))
+        .insert_header((header::RETRY_AFTER, crate::fhir::error::RETRY_AFTER_SECONDS))
         .body(render_error_page(
             "Sorry, the service is unavailable",
             "You will be able to use the service again shortly. Try again in a few minutes. \
@@ -162,12 +159,12 @@ pub async fn unavailable_guard(
     if down {
         return Ok(req.into_response(unavailable_page()).map_into_right_body());
     }
-    let http_req = req.request().clone();
     let res = match next.call(req).await {
         Ok(res) => res,
+        // Answered, as an error, by the page of `AdminError::Unavailable`.
         Err(e) if e.as_response_error().status_code().is_server_error() => {
             tracing::error!(error = %e, "admin request failed before its page");
-            return Ok(ServiceResponse::new(http_req, unavailable_page()).map_into_right_body());
+            return Err(AdminError::Unavailable.into());
         }
         Err(e) => return Err(e),
     };

@@ -84,10 +84,7 @@ impl ResponseError for ApiError {
         let mut res = HttpResponse::build(self.status_code());
         res.insert_header((header::CACHE_CONTROL, "no-store"));
         if let ApiError::Unavailable = self {
-            res.insert_header((
-                header::RETRY_AFTER,
-                crate::fhir::error::RETRY_AFTER_SECONDS,
-            ));
+            res.insert_header((header::RETRY_AFTER, crate::fhir::error::RETRY_AFTER_SECONDS));
         }
         res.json(body)
     }

@@ -12,7 +12,7 @@ use diesel::sql_types::Text;
 use diesel_migrations::MigrationHarness;
 
 /// How often the watcher asks PostgreSQL.
-pub const WATCH_INTERVAL: Duration = Duration::from_millis(500);
+const WATCH_INTERVAL: Duration = Duration::from_millis(500);
 /// Readiness needs an answer this recent.
 const FRESH: Duration = Duration::from_secs(3);
 /// The watcher's own connection gives up connecting after this long.
@@ -73,10 +73,8 @@ impl Health {
     }
 
     fn answered(&self, migrated: bool) {
-        self.last_answer_ms.store(
-            self.started.elapsed().as_millis() as u64,
-            Ordering::Relaxed,
-        );
+        self.last_answer_ms
+            .store(self.started.elapsed().as_millis() as u64, Ordering::Relaxed);
         self.migrated.store(migrated, Ordering::Relaxed);
         if !self.up.swap(true, Ordering::Relaxed) {
             tracing::warn!("the database answers again");
@@ -101,6 +99,22 @@ fn with_connect_timeout(url: &str) -> String {
     format!("{url}{separator}connect_timeout={CONNECT_TIMEOUT_SECONDS}")
 }
 
+fn connect_and_look(url: &str) -> Result<(PgConnection, String, bool), String> {
+    look(PgConnection::establish(url).map_err(|e| e.to_string())?)
+}
+
+/// The server's start time, and whether every migration is applied.
+fn look(mut c: PgConnection) -> Result<(PgConnection, String, bool), String> {
+    let started = diesel::sql_query("SELECT pg_postmaster_start_time()::text AS started")
+        .get_result::<StartTime>(&mut c)
+        .map_err(|e| e.to_string())?
+        .started;
+    let migrated = !c
+        .has_pending_migration(super::MIGRATIONS)
+        .map_err(|e| e.to_string())?;
+    Ok((c, started, migrated))
+}
+
 #[derive(QueryableByName)]
 struct StartTime {
     #[diesel(sql_type = Text)]
@@ -123,22 +137,16 @@ fn watch_loop(url: &str, weak: &Weak<Health>) {
     let mut server_started: Option<String> = None;
     loop {
         let Some(health) = weak.upgrade() else { return };
-        let answer = match conn.take() {
-            Some(c) => Ok(c),
-            None => PgConnection::establish(url).map_err(|e| e.to_string()),
-        }
-        .and_then(|mut c| {
-            let started = diesel::sql_query(
-                "SELECT pg_postmaster_start_time()::text AS started",
-            )
-            .get_result::<StartTime>(&mut c)
-            .map_err(|e| e.to_string())?
-            .started;
-            let migrated = !c
-                .has_pending_migration(super::MIGRATIONS)
-                .map_err(|e| e.to_string())?;
-            Ok((c, started, migrated))
-        });
+        // A connection of its own that ended (a restart, a terminated backend) is replaced at
+        // once: only a new connection that fails too means the database is down.
+        let answer = match conn.take().map(look) {
+            Some(Ok(answer)) => Ok(answer),
+            Some(Err(_)) => {
+                health.suspect();
+                connect_and_look(url)
+            }
+            None => connect_and_look(url),
+        };
         match answer {
             Ok((c, started, migrated)) => {
                 // A restart between two looks kills every pooled connection too.

@@ -37,8 +37,12 @@ impl PoolSettings {
 }
 
 /// A connection idle longer than this is tested (`SELECT 1`) before it is used: it may have
-/// died in the pool, between two looks of the watcher.
-const IDLE_TEST: Duration = health::WATCH_INTERVAL;
+/// died in the pool (a restart, a failover) before the watcher noticed. Under load connections
+/// are busier than this, so the search pays no extra round trip.
+const IDLE_TEST: Duration = Duration::from_millis(100);
+
+/// See [`DbPool::checkout`].
+const CHECKOUT_SLICE: Duration = Duration::from_millis(100);
 
 thread_local! {
     /// Set just before a connection found dead is dropped, so the pool closes it.
@@ -137,8 +141,15 @@ impl DbPool {
         }
         let deadline = Instant::now() + self.pool.connection_timeout();
         loop {
-            let timeout = deadline.saturating_duration_since(Instant::now());
-            let mut conn = self.pool.get_timeout(timeout)?;
+            // Waits in short slices, so that once the watcher finds the database down, the
+            // requests queued for a blocking thread are answered at once rather than in turn.
+            let left = deadline.saturating_duration_since(Instant::now());
+            let mut conn = match self.pool.get_timeout(left.min(CHECKOUT_SLICE)) {
+                Ok(conn) => conn,
+                Err(_) if !self.health.database_up() => return Err(DbError::Down),
+                Err(e) if left <= CHECKOUT_SLICE => return Err(e.into()),
+                Err(_) => continue,
+            };
             let epoch = self.health.epoch();
             let suspect = PooledConnection::extensions(&conn)
                 .get::<LastUse>()
