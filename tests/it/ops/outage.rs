@@ -124,7 +124,12 @@ async fn a_database_outage_is_answered_fast_in_each_area_and_recovered_from() {
 
     // Readiness says so at once; liveness stays up.
     let t = Instant::now();
-    let ready = reqwest::get(format!("{}/ready", s.address)).await.unwrap();
+    let ready = s
+        .client
+        .get(format!("{}/ready", s.address))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(ready.status(), 503);
     assert!(
         t.elapsed() < Duration::from_millis(200),
@@ -137,7 +142,12 @@ async fn a_database_outage_is_answered_fast_in_each_area_and_recovered_from() {
 
     // The admin UI: a styled page saying the service is unavailable, signing in included.
     let t = Instant::now();
-    let page = reqwest::get(format!("{}/login", s.address)).await.unwrap();
+    let page = s
+        .client
+        .get(format!("{}/login", s.address))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(page.status(), 503);
     assert!(page.headers().contains_key("retry-after"));
     let html = page.text().await.unwrap();
