@@ -433,3 +433,35 @@ async fn a_practice_viewer_follows_up_a_registration_in_the_browser() {
     assert!(table.contains("Leeds NHS 111 (Y03032)"), "{table}");
     browser.quit().await;
 }
+
+#[actix_web::test]
+async fn each_registration_answered_or_refused_is_in_the_request_trail() {
+    use bookable::db::schema::gpconnect_audit as a;
+    let (app, _f) = app_with_patients(true).await;
+    assert_eq!(register(&app, &priya()).await.status, 200);
+    register(&app, &priya())
+        .await
+        .assert_error(409, "DUPLICATE_REJECTED");
+    let mut conn = app.conn();
+    for _ in 0..100 {
+        let rows: Vec<(Option<String>, i16, Option<String>)> = a::table
+            .filter(a::path_query.like("%registerpatient%"))
+            .order(a::id)
+            .select((a::interaction, a::status, a::error_code))
+            .load(&mut conn)
+            .unwrap();
+        if rows.len() == 2 {
+            let interaction = Some(REGISTER_PATIENT.to_owned());
+            assert_eq!(
+                rows,
+                [
+                    (interaction.clone(), 200, None),
+                    (interaction, 409, Some("DUPLICATE_REJECTED".to_owned())),
+                ]
+            );
+            return;
+        }
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the request trail rows were not written");
+}
