@@ -62,7 +62,8 @@ fn values<'a>(pairs: &'a [(String, String)], name: &str) -> Vec<&'a str> {
         .collect()
 }
 
-/// One `yyyy-mm-dd` date, nothing partial.
+/// One `yyyy-mm-dd` date, nothing partial, in years 0001 to 9999 (FHIR's `date`: there is no
+/// year 0000).
 fn parse_date(s: &str) -> Option<NaiveDate> {
     let b = s.as_bytes();
     let shape = b.len() == 10
@@ -71,13 +72,16 @@ fn parse_date(s: &str) -> Option<NaiveDate> {
         && b.iter()
             .enumerate()
             .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
-    if !shape {
+    if !shape || s.starts_with("0000") {
         return None;
     }
     NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()
 }
 
 /// One `yyyy-mm-ddThh:mm:ss+hh:mm` dateTime, with the offset Europe/London had at that instant.
+/// A leap second (`:60`) is refused: Europe/London's clocks never show one and FHIR's
+/// `dateTime` has no such second. `-00:00` (RFC 3339's "offset unknown") is refused: UK time is
+/// `+00:00` or `+01:00`.
 fn parse_date_time(s: &str) -> Result<DateTime<Utc>, String> {
     // An unencoded '+' in a query string decodes as a space.
     let s = match s.len().checked_sub(6).map(|i| s.split_at(i)) {
@@ -93,6 +97,12 @@ fn parse_date_time(s: &str) -> Result<DateTime<Utc>, String> {
         && b[22] == b':';
     if !shape || parse_date(&s[..10]).is_none() {
         return Err("expected yyyy-mm-dd or yyyy-mm-ddThh:mm:ss+hh:mm".into());
+    }
+    if &s[17..19] == "60" {
+        return Err("a leap second (:60) is not a time in the UK".into());
+    }
+    if &s[19..] == "-00:00" {
+        return Err("-00:00 is not a UK offset (+00:00 GMT, +01:00 BST)".into());
     }
     let dt = DateTime::<FixedOffset>::parse_from_str(&s, "%Y-%m-%dT%H:%M:%S%:z")
         .map_err(|_| "expected yyyy-mm-dd or yyyy-mm-ddThh:mm:ss+hh:mm".to_string())?;
@@ -283,6 +293,10 @@ mod tests {
             "2026-06-10T09:00+01:00",
             // 01:30 GMT on 29 March 2026 does not exist in the UK: clocks went to 02:00 BST.
             "2026-03-29T01:30:00+00:00",
+            // No year 0000, no leap second, no "unknown offset".
+            "0000-06-10T09:00:00+00:00",
+            "2016-12-31T23:59:60+00:00",
+            "2026-01-10T09:00:00-00:00",
         ] {
             assert!(parse_date_time(bad).is_err(), "{bad}");
         }
@@ -310,6 +324,8 @@ mod tests {
             "2026-02-30",
             "20260610",
             "+2026-06-10",
+            "0000-01-01",
+            "0000-06-10",
         ] {
             assert_eq!(parse_date(bad), None, "{bad}");
         }

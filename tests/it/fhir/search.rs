@@ -260,6 +260,22 @@ async fn empty_malformed_or_partial_dates_are_422() {
         .assert_error(422, "INVALID_PARAMETER");
 }
 
+/// Each of these windows would be a valid search if its odd part were read leniently.
+#[actix_web::test]
+async fn year_0000_a_leap_second_and_a_minus_00_00_offset_are_422() {
+    let (app, _f) = app_with_fixture().await;
+    for (start, end) in [
+        ("ge0000-01-01", "le0000-01-02"),
+        ("ge2026-06-10", "le0000-06-10T17:00:00+00:00"),
+        ("ge2016-12-31T23:59:60+00:00", "le2017-01-01"),
+        ("ge2026-06-10", "le2026-06-10T23:59:60+01:00"),
+        ("ge2026-01-10T09:00:00-00:00", "le2026-01-10"),
+        ("ge2026-01-10", "le2026-01-10T17:00:00-00:00"),
+    ] {
+        assert_window_refused(&app, start, end).await;
+    }
+}
+
 #[actix_web::test]
 async fn an_offset_not_in_force_in_the_uk_is_422() {
     let (app, _f) = app_with_fixture().await;
