@@ -3,7 +3,8 @@
 //! importing the same document twice changes nothing. The demo seed goes through here too.
 //!
 //! The whole document is validated before anything is written, then written in one
-//! transaction with one audit row: a bad document leaves the database as it was.
+//! transaction with one audit row: a bad document leaves the database as it was. The checks
+//! that need only the document (text XML can carry, ids given once) are in [`checks`].
 //!
 //! The optimistic-locking `version` of a schedule or slot moves only when the import sets its
 //! bookability, the part practice managers edit.
@@ -23,6 +24,8 @@ use crate::availability::rules::{Exposable, check_can_be_bookable};
 use crate::change_log::{self, Actor, Change};
 use crate::db::ids::{LocationId, PracticeId, PractitionerId, ScheduleId};
 use crate::db::schema::{locations, practitioners, schedules, slots};
+
+mod checks;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -167,7 +170,9 @@ pub fn import(
             ))
             .load(conn)?;
 
-        let mut errors = Vec::new();
+        // No query before the writes carries a string of the document (a NUL, which PostgreSQL
+        // can't store, would fail it): the checks below list every problem first.
+        let mut errors = checks::check(doc);
         let location_ids: std::collections::HashSet<&str> = known_locations
             .iter()
             .map(String::as_str)

@@ -6,6 +6,11 @@
 //! `resourceType` (JSON) versus the resource's element name and namespace (XML), primitives as
 //! `value` attributes, an extension's `url` as an attribute, repeated elements for arrays.
 //! Empty arrays and objects are never written (FHIR forbids them).
+//!
+//! XML 1.0 forbids some characters anywhere in a document (the C0 controls other than tab, LF
+//! and CR, and U+FFFE, U+FFFF; see [`xml_safe`]). The rota import refuses them, but the XML
+//! writer does not rely on that: whatever is stored, each one is written as U+FFFD, so a Bundle
+//! always parses.
 
 use std::borrow::Cow;
 
@@ -257,8 +262,31 @@ fn write_children(w: &mut XmlWriter, fields: &[(&'static str, Node)]) -> std::io
     Ok(())
 }
 
+/// Whether XML 1.0 allows `c` in a document (its `Char` production; surrogates can't occur in a
+/// Rust string).
+pub fn xml_allows(c: char) -> bool {
+    !matches!(c, '\u{0}'..='\u{8}' | '\u{b}' | '\u{c}' | '\u{e}'..='\u{1f}' | '\u{fffe}' | '\u{ffff}')
+}
+
+/// `value` with each character XML 1.0 forbids replaced by U+FFFD REPLACEMENT CHARACTER;
+/// borrowed when there is none (nearly always).
+pub fn xml_safe(value: &str) -> Cow<'_, str> {
+    if value.chars().all(xml_allows) {
+        Cow::Borrowed(value)
+    } else {
+        Cow::Owned(
+            value
+                .chars()
+                .map(|c| if xml_allows(c) { c } else { '\u{fffd}' })
+                .collect(),
+        )
+    }
+}
+
 fn primitive(name: &str, value: &str) -> Event<'static> {
-    Event::Empty(BytesStart::new(name.to_owned()).with_attributes([("value", value)]))
+    Event::Empty(
+        BytesStart::new(name.to_owned()).with_attributes([("value", xml_safe(value).as_ref())]),
+    )
 }
 
 fn write_element(w: &mut XmlWriter, name: &str, value: &Node) -> std::io::Result<()> {
@@ -280,7 +308,7 @@ fn write_element(w: &mut XmlWriter, name: &str, value: &Node) -> std::io::Result
             for field in fields {
                 match field {
                     ("url", Node::Str(url)) if is_extension => {
-                        start.push_attribute(("url", url.as_ref()));
+                        start.push_attribute(("url", xml_safe(url).as_ref()));
                     }
                     other => children.push(other),
                 }
@@ -340,6 +368,29 @@ mod tests {
             json,
             r#"{"resourceType":"Bundle","id":"7","extension":[{"url":"https://example.org/ext","valueCode":"In-person"}],"line":["1 High St & Co","Leeds"],"active":true,"entry":[{"resource":{"resourceType":"Slot","id":"9"}}]}"#
         );
+    }
+
+    #[test]
+    fn xml_never_carries_a_character_xml_forbids() {
+        let stored = "a\u{0}b\u{1}c\u{8}\u{b}\u{c}\u{e}\u{1f}\u{fffe}\u{ffff}\tok\n\r";
+        let node = Obj::new()
+            .put("name", stored)
+            .put(
+                "extension",
+                vec![Node::from(
+                    Obj::new()
+                        .put("url", "https://x/\u{1}")
+                        .put("valueCode", "\u{ffff}"),
+                )],
+            )
+            .resource("Location");
+        let xml = String::from_utf8(node.to_xml()).unwrap();
+        assert!(xml.chars().all(xml_allows), "{xml:?}");
+        assert!(xml.contains(
+            "a\u{fffd}b\u{fffd}c\u{fffd}\u{fffd}\u{fffd}\u{fffd}\u{fffd}\u{fffd}\u{fffd}\tok\n\r"
+        ));
+        assert!(xml.contains(r#"url="https://x/\u{fffd}""#));
+        assert_eq!(xml_safe("plain"), Cow::Borrowed("plain"));
     }
 
     #[test]

@@ -276,24 +276,186 @@ fn bad_documents_are_rejected_with_a_clear_message_and_write_nothing() {
     assert_rejected(&mut conn, bad_time, "not valid JSON");
 }
 
-/// A document that passes validation but fails while being written (the same new slot twice:
-/// PostgreSQL refuses to upsert one row twice in a statement), after the locations,
-/// practitioners, schedules and the slots without bookability of its changes were sent: the
-/// transaction takes them all back.
+/// Every string field of the document holding each character XML 1.0 forbids (a NUL among
+/// them, which PostgreSQL can't store): each problem listed, nothing written.
+#[test]
+fn characters_xml_forbids_are_refused_in_every_string_field() {
+    let db = TestDb::new();
+    let mut conn = db.conn();
+    fixture::load(&mut conn);
+    let forbidden = "\u{0}\u{1}\u{8}\u{b}\u{c}\u{e}\u{1f}\u{fffe}\u{ffff}";
+    let codes = "U+0000, U+0001, U+0008, U+000B, U+000C, U+000E, U+001F, U+FFFE, U+FFFF";
+    let bad = |s: &str| format!("{s}{forbidden}");
+    let mut doc = with_changes(fixture::document_a());
+    let l = doc.locations.len() - 1;
+    let loc = &mut doc.locations[l];
+    loc.id = bad("L2");
+    loc.name = bad("Branch");
+    loc.address = vec![bad("2 Low Street")];
+    loc.postcode = Some(bad("LS1"));
+    loc.phone = Some(bad("0113"));
+    let p = doc.practitioners.len() - 1;
+    let pr = &mut doc.practitioners[p];
+    pr.id = bad("P2");
+    pr.family_name = bad("Nguyen");
+    pr.given_name = Some(bad("An"));
+    pr.prefix = Some(bad("Dr"));
+    pr.sds_user_id = Some(bad("1"));
+    pr.sds_role_profile_id = Some(bad("2"));
+    pr.gender = Some(bad("female"));
+    let s = doc.schedules.len() - 1;
+    let sc = &mut doc.schedules[s];
+    sc.id = bad("NEW");
+    sc.location = bad("L2");
+    sc.practitioner = Some(bad("P2"));
+    sc.schedule_type = Some(bad("Session"));
+    sc.practitioner_role = Some(bad("R0260"));
+    sc.delivery_channel = Some(bad("In-person"));
+    sc.bookable = fixture::bookable(&[bad("urgent-care").as_str()], &[bad("NLO10").as_str()]);
+    let n = doc.slots.len() - 1;
+    let sl = &mut doc.slots[n];
+    sl.id = bad("new-ok");
+    sl.schedule = bad("NEW");
+    sl.status = bad("free");
+    sl.slot_type = Some(bad("Routine"));
+    sl.delivery_channel = Some(bad("In-person"));
+    sl.bookable = fixture::bookable(&[bad("urgent-care").as_str()], &[bad("NLO10").as_str()]);
+    let mut practice = fixture::document_a();
+    practice.practice = bad("A20047");
+
+    let before = written_rows(&mut conn);
+    let message = rota_import::import(&mut conn, &Actor::system("test"), &doc)
+        .unwrap_err()
+        .to_string();
+    let fields = [
+        format!("locations[{l}]: id"),
+        format!("locations[{l}]: name"),
+        format!("locations[{l}]: address[0]"),
+        format!("locations[{l}]: postcode"),
+        format!("locations[{l}]: phone"),
+        format!("practitioners[{p}]: id"),
+        format!("practitioners[{p}]: family_name"),
+        format!("practitioners[{p}]: given_name"),
+        format!("practitioners[{p}]: prefix"),
+        format!("practitioners[{p}]: sds_user_id"),
+        format!("practitioners[{p}]: sds_role_profile_id"),
+        format!("practitioners[{p}]: gender"),
+        format!("schedules[{s}]: id"),
+        format!("schedules[{s}]: location"),
+        format!("schedules[{s}]: practitioner"),
+        format!("schedules[{s}]: schedule_type"),
+        format!("schedules[{s}]: practitioner_role"),
+        format!("schedules[{s}]: delivery_channel"),
+        format!("schedules[{s}]: bookable.org_types[0]"),
+        format!("schedules[{s}]: bookable.ods_codes[0]"),
+        format!("slots[{n}]: id"),
+        format!("slots[{n}]: schedule"),
+        format!("slots[{n}]: status"),
+        format!("slots[{n}]: slot_type"),
+        format!("slots[{n}]: delivery_channel"),
+        format!("slots[{n}]: bookable.org_types[0]"),
+        format!("slots[{n}]: bookable.ods_codes[0]"),
+    ];
+    for field in &fields {
+        let line = format!("{field} contains a character that is not allowed in text ({codes})");
+        assert!(message.contains(&line), "expected {line:?} in:\n{message}");
+    }
+    assert_eq!(written_rows(&mut conn), before, "nothing written");
+    // A NUL alone; and one in the ODS code, which is not an ODS code.
+    let mut nul = fixture::document_a();
+    nul.slots[0].slot_type = Some("Rout\u{0}ine".into());
+    assert_rejected(
+        &mut conn,
+        &serde_json::to_string(&nul).unwrap(),
+        "slots[0]: slot_type contains a character that is not allowed in text (U+0000)",
+    );
+    assert!(rota_import::import(&mut conn, &Actor::system("test"), &practice).is_err());
+    assert_eq!(written_rows(&mut conn), before, "nothing written");
+    // Tab, LF and CR are text.
+    let mut fine = fixture::document_a();
+    fine.slots[0].slot_type = Some("Routine\t(line one)\r\nline two".into());
+    rota_import::import(&mut conn, &Actor::system("test"), &fine).unwrap();
+}
+
+/// The same id twice in one document, for each kind of row: each repeat listed, nothing written.
+#[test]
+fn an_id_given_twice_in_one_document_is_refused() {
+    let db = TestDb::new();
+    let mut conn = db.conn();
+    fixture::load(&mut conn);
+    let mut doc = with_changes(fixture::document_a());
+    let (l, p, s, n) = (
+        doc.locations.len(),
+        doc.practitioners.len(),
+        doc.schedules.len(),
+        doc.slots.len(),
+    );
+    doc.locations.push(doc.locations[0].clone());
+    doc.practitioners.push(doc.practitioners[0].clone());
+    doc.schedules.push(doc.schedules[0].clone());
+    doc.slots.push(doc.slots[0].clone());
+    doc.slots.push(doc.slots[0].clone());
+    let json = serde_json::to_string(&doc).unwrap();
+    for expected in [
+        format!(
+            "locations[{l}] (id {:?}): the same id as locations[0]",
+            doc.locations[0].id
+        ),
+        format!(
+            "practitioners[{p}] (id {:?}): the same id as practitioners[0]",
+            doc.practitioners[0].id
+        ),
+        format!(
+            "schedules[{s}] (id {:?}): the same id as schedules[0]",
+            doc.schedules[0].id
+        ),
+        format!(
+            "slots[{n}] (id {:?}): the same id as slots[0]",
+            doc.slots[0].id
+        ),
+        format!(
+            "slots[{}] (id {:?}): the same id as slots[0]",
+            n + 1,
+            doc.slots[0].id
+        ),
+    ] {
+        assert_rejected(&mut conn, &json, &expected);
+    }
+}
+
+/// A document that passes validation but fails while being written (PostgreSQL refuses its last
+/// new slot: a trigger of this test's database), after the locations, practitioners, schedules
+/// and the slots without bookability of its changes were sent: the transaction takes them all
+/// back.
 #[test]
 fn a_document_failing_while_it_is_written_leaves_nothing_behind() {
     let db = TestDb::new();
     let mut conn = db.conn();
     fixture::load(&mut conn);
+    diesel::sql_query(
+        "CREATE FUNCTION refuse_slot() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
+         IF NEW.external_id = 'refused-by-the-database' THEN RAISE EXCEPTION 'refused'; END IF; \
+         RETURN NEW; END $$",
+    )
+    .execute(&mut conn)
+    .unwrap();
+    diesel::sql_query(
+        "CREATE TRIGGER refuse_slot BEFORE INSERT ON slots FOR EACH ROW EXECUTE FUNCTION refuse_slot()",
+    )
+    .execute(&mut conn)
+    .unwrap();
     let before = written_rows(&mut conn);
 
     let mut doc = with_changes(fixture::document_a());
-    for _ in 0..2 {
-        doc.slots.push(SlotIn {
-            bookable: fixture::not_bookable(),
-            ..slot("twice", "OPEN", local(2026, 6, 12, 11, 0), 15)
-        });
-    }
+    doc.slots.push(SlotIn {
+        bookable: fixture::not_bookable(),
+        ..slot(
+            "refused-by-the-database",
+            "OPEN",
+            local(2026, 6, 12, 11, 0),
+            15,
+        )
+    });
     let err = rota_import::import(&mut conn, &Actor::system("test"), &doc).unwrap_err();
     assert!(
         matches!(err, ImportError::Database(_)),
