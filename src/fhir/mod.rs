@@ -58,12 +58,48 @@ use request_trail::{Entry, RequestTrail};
 /// The path of a practice's service root URL; `{ods}` is the practice's ODS code.
 pub const BASE_PATH: &str = "/fhir/{ods}/STU3/1/gpconnect";
 
+/// bookable's own limits on a GP Connect request's size, below actix-http's (a request head of
+/// 128 KiB or 96 headers, and the `http` crate's URI of 64 KiB, all answered before any
+/// middleware runs, without a body or an audit row; see docs/gp-connect.md): a request over
+/// these reaches this layer and is refused with an OperationOutcome and audited.
+pub const MAX_URI_BYTES: usize = 8 * 1024;
+/// A GP Connect JWT is about 2 KB.
+pub const MAX_AUTHORIZATION_BYTES: usize = 16 * 1024;
+pub const MAX_HEADERS: usize = 64;
+/// How much of an oversized URI the request trail keeps.
+const KEPT_URI_CHARS: usize = 1024;
+
+/// Why the request is over bookable's own size limits, if it is.
+fn oversized(req: &ServiceRequest) -> Option<String> {
+    let uri = req.uri().to_string().len();
+    let authorization = req.headers().get(AUTHORIZATION).map_or(0, |v| v.len());
+    let headers = req.headers().len();
+    if uri > MAX_URI_BYTES {
+        Some(format!(
+            "the request URI is {uri} bytes long; at most {MAX_URI_BYTES} are accepted"
+        ))
+    } else if authorization > MAX_AUTHORIZATION_BYTES {
+        Some(format!(
+            "the Authorization header is {authorization} bytes long; at most \
+             {MAX_AUTHORIZATION_BYTES} are accepted"
+        ))
+    } else if headers > MAX_HEADERS {
+        Some(format!(
+            "the request has {headers} headers; at most {MAX_HEADERS} are accepted"
+        ))
+    } else {
+        None
+    }
+}
+
 /// `Cache-Control: no-store` on every response, the `Ssp-TraceID` span around the handler, and
-/// the request's row in the request trail.
+/// the request's row in the request trail. A request over bookable's size limits is refused
+/// here, its row keeping only the start of its URI and none of its token.
 async fn gpconnect_layer(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let too_big = oversized(&req);
     // Headers as sent, cut short: they come from outside.
     let optional = |name: &str| {
         req.headers()
@@ -80,7 +116,17 @@ async fn gpconnect_layer(
         at: chrono::Utc::now(),
         practice_ods: req.match_info().get("ods").unwrap_or_default().to_owned(),
         method: req.method().to_string(),
-        path_query: req.uri().to_string(),
+        path_query: match &too_big {
+            None => req.uri().to_string(),
+            Some(_) => {
+                let uri = req.uri().to_string();
+                let kept: String = uri.chars().take(KEPT_URI_CHARS).collect();
+                match kept.len() < uri.len() {
+                    true => format!("{kept}… ({} bytes in all)", uri.len()),
+                    false => kept,
+                }
+            }
+        },
         ssp_trace_id: optional("Ssp-TraceID"),
         ssp_from: optional("Ssp-From"),
         ssp_to: optional("Ssp-To"),
@@ -88,17 +134,27 @@ async fn gpconnect_layer(
         status: 0,
         error_code: None,
         sanitised: false,
-        jwt_claims: jwt::claims_as_sent(
-            req.headers()
-                .get(AUTHORIZATION)
-                .and_then(|v| v.to_str().ok()),
-        ),
+        jwt_claims: match &too_big {
+            None => jwt::claims_as_sent(
+                req.headers()
+                    .get(AUTHORIZATION)
+                    .and_then(|v| v.to_str().ok()),
+            ),
+            Some(_) => None,
+        },
     };
     let trail = req
         .app_data::<web::Data<RequestTrail>>()
         .map(|trail| trail.get_ref().clone());
     // Handlers and their extractors turn errors into responses, which pass through here.
-    let mut res = next.call(req).instrument(span).await?.map_into_boxed_body();
+    let mut res = match too_big {
+        None => next.call(req).instrument(span).await?.map_into_boxed_body(),
+        Some(why) => {
+            let format = format::negotiate(req.request()).unwrap_or(format::Format::Json);
+            let refusal = span.in_scope(|| error::FhirError::bad_request(why).respond(format));
+            req.into_response(refusal)
+        }
+    };
     res.headers_mut()
         .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     entry.status = res.status().as_u16() as i16;
@@ -163,6 +219,13 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     .get(handlers::read_organization)
                     .default_service(web::to(handlers::unsupported)),
             )
+            .default_service(web::to(handlers::unsupported)),
+    );
+    // Anything else under /fhir (another base URL, a mistyped path) is GP Connect's too: an
+    // OperationOutcome, audited.
+    cfg.service(
+        web::scope("/fhir")
+            .wrap(from_fn(gpconnect_layer))
             .default_service(web::to(handlers::unsupported)),
     );
 }

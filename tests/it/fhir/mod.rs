@@ -3,6 +3,7 @@
 //! every GP Connect response carries.
 
 mod bundle;
+mod limits;
 mod patients;
 mod reads;
 mod register;
@@ -10,6 +11,7 @@ mod request_trail;
 mod search;
 mod security;
 mod tls;
+mod xml_text;
 
 use std::collections::BTreeSet;
 
