@@ -4,6 +4,7 @@
 pub mod data_dir;
 pub mod health;
 pub mod ids;
+pub mod named;
 pub mod pg_local;
 pub mod schema;
 

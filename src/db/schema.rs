@@ -1,5 +1,5 @@
 // Diesel table definitions, kept in step with migrations/ by hand (no diesel CLI on CI machines);
-// every column is read or written by the integration tests, which fail on any mismatch.
+// tests/it/schema.rs compares them with the migrated database, as `diesel print-schema` would.
 
 diesel::table! {
     practices (id) {
@@ -283,3 +283,71 @@ diesel::table! {
 diesel::joinable!(patient_registrations -> patients (patient_id));
 diesel::allow_tables_to_appear_in_same_query!(patients, patient_registrations, locations);
 diesel::joinable!(patients -> locations (preferred_branch_id));
+
+diesel::table! {
+    /// A view (migrations `…_slot_effective`, `…_groups_limits_windows`): each slot with the
+    /// bookability in force, its own where it overrides its schedule's. Read only.
+    slot_effective (id) {
+        id -> Int8,
+        practice_id -> Int8,
+        schedule_id -> Int8,
+        external_id -> Text,
+        start_at -> Timestamptz,
+        end_at -> Timestamptz,
+        status -> Text,
+        slot_type -> Nullable<Text>,
+        delivery_channel -> Nullable<Text>,
+        practitioner_role -> Nullable<Text>,
+        schedule_type -> Nullable<Text>,
+        location_id -> Int8,
+        practitioner_id -> Nullable<Int8>,
+        overrides_schedule -> Bool,
+        gpc_bookable -> Bool,
+        bookable_org_types -> Array<Text>,
+        bookable_ods_codes -> Array<Text>,
+        bookable_group_ids -> Array<Int8>,
+        book_from_days -> Nullable<Int4>,
+        book_until_minutes -> Nullable<Int4>,
+    }
+}
+
+// The report summary cache (`reports::summary`) has no primary key; diesel needs one named, so
+// these name the columns its index covers.
+diesel::table! {
+    report_summary (practice_id, day, kind) {
+        practice_id -> Int8,
+        day -> Date,
+        kind -> Text,
+        exposed -> Nullable<Bool>,
+        mask -> Nullable<Int4>,
+        key -> Nullable<Text>,
+        ods_codes -> Nullable<Array<Text>>,
+        group_ids -> Nullable<Array<Int8>>,
+        slots -> Int8,
+        secs -> Float8,
+        busy_slots -> Int8,
+        busy_secs -> Float8,
+    }
+}
+
+diesel::table! {
+    report_summary_week (practice_id, week, kind) {
+        practice_id -> Int8,
+        week -> Date,
+        kind -> Text,
+        key -> Nullable<Text>,
+        ods_codes -> Nullable<Array<Text>>,
+        group_ids -> Nullable<Array<Int8>>,
+        slots -> Int8,
+        secs -> Float8,
+        busy_slots -> Int8,
+        busy_secs -> Float8,
+    }
+}
+
+diesel::table! {
+    report_summary_dirty (practice_id, day) {
+        practice_id -> Int8,
+        day -> Date,
+    }
+}

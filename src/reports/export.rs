@@ -5,9 +5,12 @@ use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 use serde::Serialize;
 
-use super::capacity::{
-    self, BreakdownRow, CapacityReport, Figures, Period, SlotLine, Totals, org_type_label,
-};
+use super::capacity::capacity_report_in_transaction;
+use super::figures::{BreakdownRow, CapacityReport, Figures, Totals};
+use super::labels::org_type_label;
+use super::period::Period;
+use super::slot_lines::{SlotLine, exposed_slots, hidden_slots};
+use super::summary::refresh_summary;
 use crate::db::ids::PracticeId;
 
 /// The report as served: the capacity figures and the two slot lists.
@@ -41,18 +44,16 @@ impl Report {
         now: DateTime<Utc>,
         with_detail: bool,
     ) -> QueryResult<Report> {
-        capacity::refresh_summary(conn, practices, period)?;
+        refresh_summary(conn, practices, period)?;
         conn.build_transaction()
             .read_only()
             .repeatable_read()
             .run(|conn| {
                 Ok(Report {
-                    capacity: capacity::capacity_report_in_transaction(
-                        conn, practices, period, now,
-                    )?,
-                    hidden_slots: capacity::hidden_slots(conn, practices, period, now)?,
+                    capacity: capacity_report_in_transaction(conn, practices, period, now)?,
+                    hidden_slots: hidden_slots(conn, practices, period, now)?,
                     detail: if with_detail {
-                        capacity::exposed_slots(conn, practices, period, now)?
+                        exposed_slots(conn, practices, period)?
                     } else {
                         Vec::new()
                     },

@@ -40,7 +40,7 @@
 //!
 //! # Hidden capacity
 //! Free slots a manager marked GP Connect bookable (themselves or through their schedule) that
-//! no consumer can see, with every reason that applies ([`capacity::HiddenCapacityReason`]):
+//! no consumer can see, with every reason that applies ([`exposure::HiddenCapacityReason`]):
 //! Visit, no practitioner role, no slot type (the query module's own codes and messages),
 //! restricted to no one (only organisation types GP Connect doesn't have, only invalid ODS
 //! codes, or only groups without members), or in the past at the time of the report.
@@ -48,5 +48,11 @@
 pub mod capacity;
 pub mod chart;
 pub mod export;
+pub mod exposure;
+pub mod figures;
+pub mod labels;
+pub mod period;
 pub mod settings;
+pub mod slot_lines;
+pub mod summary;
 pub mod web;

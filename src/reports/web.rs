@@ -15,9 +15,10 @@ use chrono::{NaiveDate, Utc};
 use diesel::prelude::*;
 use serde::Deserialize;
 
-use super::capacity::{Figures, Period, PeriodError};
 use super::chart::{BOOKED, BarChart, FREE, OFFERED};
 use super::export::{self, Report, Table};
+use super::figures::Figures;
+use super::period::{Period, PeriodError};
 use crate::admin::{Access, AdminError, SignedIn, run};
 use crate::db::ids::PracticeId;
 use crate::db::schema::user_practices;

@@ -16,6 +16,7 @@ mod pds;
 mod query;
 mod reports;
 mod rota_import;
+mod schema;
 mod server;
 mod support;
 mod visit;

@@ -1,6 +1,7 @@
 //! The JSON import: idempotent on external ids, all or nothing, and clear about bad input.
 
 use bookable::change_log::Actor;
+use bookable::db::ids::SlotId;
 use bookable::db::schema::{audit_log, schedules, slots};
 use bookable::rota_import::{self, ImportError, SlotIn};
 use diesel::prelude::*;
@@ -23,31 +24,26 @@ fn import_json(
     rota_import::import_json(conn, &Actor::system("test"), json)
 }
 
+/// Each slot's external id, id and version, in id order.
+fn slot_versions(conn: &mut PgConnection) -> Vec<(String, SlotId, i32)> {
+    slots::table
+        .select((slots::external_id, slots::id, slots::version))
+        .order(slots::id)
+        .load(conn)
+        .unwrap()
+}
+
 #[test]
 fn importing_the_same_document_twice_changes_nothing() {
     let db = TestDb::new();
     let mut conn = db.conn();
     let f = fixture::load(&mut conn);
-    let before: Vec<(String, i64, i32)> = slots::table
-        .select((slots::external_id, slots::id, slots::version))
-        .order(slots::id)
-        .load::<(String, bookable::db::ids::SlotId, i32)>(&mut conn)
-        .unwrap()
-        .into_iter()
-        .map(|(e, id, v)| (e, id.0, v))
-        .collect();
+    let before = slot_versions(&mut conn);
     let (s1, n1, a1) = counts(&mut conn);
     let json = serde_json::to_string(&fixture::document_a()).unwrap();
     let summary = import_json(&mut conn, &json).unwrap();
     assert_eq!(summary.slots, fixture::document_a().slots.len());
-    let after: Vec<(String, i64, i32)> = slots::table
-        .select((slots::external_id, slots::id, slots::version))
-        .order(slots::id)
-        .load::<(String, bookable::db::ids::SlotId, i32)>(&mut conn)
-        .unwrap()
-        .into_iter()
-        .map(|(e, id, v)| (e, id.0, v))
-        .collect();
+    let after = slot_versions(&mut conn);
     let overridden = ["open-override-off", "open-override-ods", "off-override-on"];
     for (b, a) in before.iter().zip(&after) {
         assert_eq!((&b.0, b.1), (&a.0, a.1), "same slots, same ids");
@@ -99,6 +95,15 @@ fn a_reimport_without_bookability_keeps_what_managers_set() {
     assert_eq!(status, "busy", "rota updated");
 }
 
+/// The tables an import writes to.
+const WRITTEN_TABLES: [&str; 5] = [
+    "locations",
+    "practitioners",
+    "schedules",
+    "slots",
+    "audit_log",
+];
+
 /// Every row an import can write, as text in a stable order: the state "nothing written" compares.
 fn written_rows(conn: &mut PgConnection) -> Vec<String> {
     #[derive(QueryableByName)]
@@ -107,13 +112,7 @@ fn written_rows(conn: &mut PgConnection) -> Vec<String> {
         row: String,
     }
     let mut rows = Vec::new();
-    for table in [
-        "locations",
-        "practitioners",
-        "schedules",
-        "slots",
-        "audit_log",
-    ] {
+    for table in WRITTEN_TABLES {
         let sql = format!("SELECT '{table} ' || t::text AS row FROM {table} t ORDER BY t.id");
         rows.extend(
             diesel::sql_query(sql)
@@ -471,13 +470,7 @@ fn a_document_failing_while_it_is_written_leaves_nothing_behind() {
     )
     .unwrap();
     let after = written_rows(&mut conn);
-    for table in [
-        "locations",
-        "practitioners",
-        "schedules",
-        "slots",
-        "audit_log",
-    ] {
+    for table in WRITTEN_TABLES {
         let of = |rows: &[String]| -> Vec<String> {
             rows.iter()
                 .filter(|r| r.starts_with(&format!("{table} ")))

@@ -7,10 +7,12 @@ use bookable::availability::codes::OdsCode;
 use bookable::availability::query::{self, Consumer, SearchWindow};
 use bookable::change_log::Actor;
 use bookable::db::ids::PracticeId;
-use bookable::reports::capacity::{
-    self, BreakdownRow, CapacityReport, Figures, HiddenCapacityReason, Period, Totals,
-};
+use bookable::reports::capacity;
+use bookable::reports::exposure::HiddenCapacityReason;
+use bookable::reports::figures::{BreakdownRow, CapacityReport, Figures, Totals};
+use bookable::reports::period::Period;
 use bookable::reports::settings;
+use bookable::reports::slot_lines::{exposed_slots, hidden_slots};
 use bookable::rota_import;
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
@@ -356,7 +358,7 @@ fn free_exposed_slots_are_exactly_what_the_query_module_offers() {
     // Searching before the period: no window or limit is set, nothing is in the past.
     let searched: DateTime<Utc> = "2026-06-01T09:00:00Z".parse().unwrap();
     let r = capacity::capacity_report(&mut conn, &[ids.r], &period, searched).unwrap();
-    let detail = capacity::exposed_slots(&mut conn, &[ids.r], &period, searched).unwrap();
+    let detail = exposed_slots(&mut conn, &[ids.r], &period).unwrap();
     let mut free_exposed: BTreeSet<_> = detail
         .iter()
         .filter(|s| !s.booked)
@@ -473,7 +475,7 @@ fn hidden_capacity_lists_each_slot_with_every_reason() {
     let db = TestDb::new();
     let mut conn = db.conn();
     let ids = data::load(&mut conn);
-    let hidden = capacity::hidden_slots(&mut conn, &[ids.r, ids.s], &fortnight(), now()).unwrap();
+    let hidden = hidden_slots(&mut conn, &[ids.r, ids.s], &fortnight(), now()).unwrap();
     let lines: Vec<(NaiveDate, &str, Option<&str>, Vec<&str>)> = hidden
         .iter()
         .map(|h| {
@@ -519,7 +521,7 @@ fn hidden_capacity_lists_each_slot_with_every_reason() {
 
     // Before the period, only the misconfigured slots remain.
     let early: DateTime<Utc> = "2026-06-01T09:00:00Z".parse().unwrap();
-    let hidden = capacity::hidden_slots(&mut conn, &[ids.r], &fortnight(), early).unwrap();
+    let hidden = hidden_slots(&mut conn, &[ids.r], &fortnight(), early).unwrap();
     assert_eq!(hidden.len(), 4);
 }
 
@@ -528,7 +530,7 @@ fn the_detail_table_speaks_the_practice_s_language_in_uk_local_time() {
     let db = TestDb::new();
     let mut conn = db.conn();
     let ids = data::load(&mut conn);
-    let detail = capacity::exposed_slots(&mut conn, &[ids.r], &fortnight(), now()).unwrap();
+    let detail = exposed_slots(&mut conn, &[ids.r], &fortnight()).unwrap();
     assert_eq!(detail.len(), 15);
     let gp3 = &detail[4];
     assert_eq!(

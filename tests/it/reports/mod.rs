@@ -7,7 +7,7 @@ mod e2e;
 mod summary;
 mod web;
 
-use bookable::reports::capacity::Period;
+use bookable::reports::period::Period;
 use chrono::{DateTime, Utc};
 
 use crate::fixture::day;

@@ -10,8 +10,11 @@ use bookable::availability::rules::Bookability;
 use bookable::change_log::Actor;
 use bookable::db::ids::{PracticeId, SlotId};
 use bookable::db::schema::slots;
-use bookable::reports::capacity::{self, CapacityReport, Period};
+use bookable::reports::capacity;
+use bookable::reports::figures::CapacityReport;
+use bookable::reports::period::Period;
 use bookable::reports::settings;
+use bookable::reports::summary::refresh_summary;
 use bookable::rota_import::{self, SlotIn};
 use chrono::{DateTime, Days, Utc};
 use diesel::prelude::*;
@@ -239,7 +242,7 @@ fn days_changed_after_the_refresh_are_read_from_the_slots_in_the_report_s_snapsh
     let mut conn = db.conn();
     let f = data::load(&mut conn);
     let period: Period = fortnight();
-    capacity::refresh_summary(&mut conn, &[f.r, f.s], &period).unwrap();
+    refresh_summary(&mut conn, &[f.r, f.s], &period).unwrap();
     // A change between the refresh and the report's transaction leaves its day dirty.
     diesel::sql_query("UPDATE slots SET status = 'busy' WHERE external_id = 'hub-1'")
         .execute(&mut conn)

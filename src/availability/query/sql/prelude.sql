@@ -1,0 +1,36 @@
+-- The common table expressions of the search and the explanation (see query.rs):
+-- params: each parameter bound once, so the statement is prepared with one plan;
+-- consumer_groups: the practice's organisation groups the consumer's ODS code belongs to;
+-- exhausted: the (scope, period) pairs where a booking limit applying to the consumer is used
+-- up by the bookings in force (Europe/London local days or ISO weeks).
+WITH params AS MATERIALIZED (
+    SELECT $practice::int8 AS practice, $window_start::timestamptz AS window_start,
+           $window_end::timestamptz AS window_end, $org_type::text AS org_type,
+           $ods_code::text AS ods_code, $now::timestamptz AS now, $slot::int8 AS slot,
+           $starting_from::timestamptz AS starting_from,
+           $starting_before::timestamptz AS starting_before
+), consumer_groups AS (
+    SELECT COALESCE(array_agg(m.group_id), '{}') AS ids
+    FROM org_group_members m JOIN org_groups g ON g.id = m.group_id
+    WHERE g.practice_id = {PRACTICE} AND m.ods_code = {O}
+), exhausted AS MATERIALIZED (
+    SELECT bl.id AS limit_id, bl.schedule_id, bl.period, used.period_start
+    FROM booking_limits bl
+    JOIN LATERAL (
+        SELECT CASE bl.period
+                   WHEN 'day' THEN (bs.start_at AT TIME ZONE 'Europe/London')::date
+                   ELSE date_trunc('week', bs.start_at AT TIME ZONE 'Europe/London')::date
+               END AS period_start,
+               count(*) AS booked
+        FROM bookings b JOIN slots bs ON bs.id = b.slot_id
+        WHERE b.practice_id = {PRACTICE} AND b.released_at IS NULL
+          AND (bl.schedule_id IS NULL OR bs.schedule_id = bl.schedule_id)
+          AND (b.booked_by_org_type = bl.org_type OR b.booked_by_ods = bl.ods_code
+               OR EXISTS (SELECT 1 FROM org_group_members gm
+                          WHERE gm.group_id = bl.group_id AND gm.ods_code = b.booked_by_ods))
+        GROUP BY 1
+    ) used ON used.booked >= bl.max_slots
+    WHERE bl.practice_id = {PRACTICE}
+      AND (bl.org_type = {T} OR bl.ods_code = {O}
+           OR bl.group_id IN (SELECT unnest(ids) FROM consumer_groups))
+)

@@ -1,0 +1,113 @@
+//! What "exposed" and "hidden capacity" mean, in SQL over `slot_effective` rows (see the
+//! module docs of [`super`]).
+
+use serde::Serialize;
+
+use crate::availability::codes::ORGANISATION_TYPES;
+use crate::availability::query::HiddenReason;
+
+/// A slot is exposed when rules 2 to 4 of the query module hold for it (see the module docs).
+pub(super) const EXPOSED: &str = "e.gpc_bookable \
+     AND e.delivery_channel IS DISTINCT FROM 'Visit' \
+     AND e.practitioner_role IS NOT NULL \
+     AND COALESCE(btrim(e.slot_type), '') <> ''";
+
+/// Why capacity a manager marked GP Connect bookable reaches no one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum HiddenCapacityReason {
+    Visit,
+    NoPractitionerRole,
+    NoSlotType,
+    RestrictedToNoOne,
+    InThePast,
+}
+
+impl HiddenCapacityReason {
+    pub const ALL: [HiddenCapacityReason; 5] = [
+        Self::Visit,
+        Self::NoPractitionerRole,
+        Self::NoSlotType,
+        Self::RestrictedToNoOne,
+        Self::InThePast,
+    ];
+
+    /// The query module's reason, where there is one.
+    pub fn query_reason(self) -> Option<HiddenReason> {
+        match self {
+            Self::Visit => Some(HiddenReason::Visit),
+            Self::NoPractitionerRole => Some(HiddenReason::NoPractitionerRole),
+            Self::NoSlotType => Some(HiddenReason::NoSlotType),
+            Self::RestrictedToNoOne | Self::InThePast => None,
+        }
+    }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::RestrictedToNoOne => "restricted-to-no-one",
+            Self::InThePast => "in-the-past",
+            other => other.query_reason().map_or("", HiddenReason::code),
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.code() == code)
+    }
+
+    /// When it applies to a free, bookable slot: SQL over `e`, a `slot_effective` row, with
+    /// `$org_types` the organisation types consumers send and `$now` the time of the report.
+    pub(super) fn condition(self) -> &'static str {
+        match self {
+            Self::Visit => "e.delivery_channel IS NOT DISTINCT FROM 'Visit'",
+            Self::NoPractitionerRole => "e.practitioner_role IS NULL",
+            Self::NoSlotType => "COALESCE(btrim(e.slot_type), '') = ''",
+            Self::RestrictedToNoOne => {
+                "((cardinality(e.bookable_org_types) > 0 AND NOT e.bookable_org_types && $org_types::text[]) \
+                  OR ((cardinality(e.bookable_ods_codes) > 0 OR cardinality(e.bookable_group_ids) > 0) \
+                      AND array_to_string(e.bookable_ods_codes, ',') !~ '(^|,)[A-Z0-9]{3,10}(,|$)' \
+                      AND NOT EXISTS (SELECT 1 FROM org_group_members m \
+                                      WHERE m.group_id = ANY(e.bookable_group_ids))))"
+            }
+            Self::InThePast => "e.start_at < $now",
+        }
+    }
+
+    /// A sentence for a practice manager.
+    pub fn message(self) -> &'static str {
+        match self {
+            Self::RestrictedToNoOne => {
+                "It is restricted to organisation types, organisations or groups that no \
+                 GP Connect consumer can be (an unknown type, an invalid ODS code or an empty group)."
+            }
+            Self::InThePast => "It is in the past, so no one can book it any more.",
+            other => other.query_reason().map_or("", HiddenReason::message),
+        }
+    }
+}
+
+/// The organisation type codes consumers send, in GPConnect-OrganisationType-1 order: the order
+/// of the reports' per-type figures and of the `$org_types` parameter.
+pub fn org_types() -> Vec<&'static str> {
+    ORGANISATION_TYPES.iter().map(|(c, _)| *c).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hidden_capacity_reasons_reuse_the_query_module_codes() {
+        assert_eq!(
+            HiddenCapacityReason::Visit.code(),
+            HiddenReason::Visit.code()
+        );
+        assert_eq!(
+            HiddenCapacityReason::NoSlotType.message(),
+            HiddenReason::NoSlotType.message()
+        );
+        for r in HiddenCapacityReason::ALL {
+            assert_eq!(HiddenCapacityReason::parse(r.code()), Some(r));
+            assert!(!r.message().is_empty());
+        }
+    }
+}
