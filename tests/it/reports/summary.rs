@@ -9,7 +9,7 @@ use bookable::availability::manage::{self, ScheduleSettings, SlotBookability, Sl
 use bookable::availability::rules::Bookability;
 use bookable::change_log::Actor;
 use bookable::db::ids::{PracticeId, SlotId};
-use bookable::db::schema::slots;
+use bookable::db::schema::{report_summary, slots};
 use bookable::reports::capacity;
 use bookable::reports::figures::CapacityReport;
 use bookable::reports::period::Period;
@@ -87,11 +87,7 @@ fn the_cached_report_equals_the_report_from_scratch_after_every_kind_of_change()
     let f = data::load(&mut conn);
     let first = cached(&mut conn, &f, now());
     assert_eq!(first, from_scratch(&mut conn, &f, now()));
-    let summary_rows: i64 = diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
-        "(SELECT count(*) FROM report_summary)",
-    ))
-    .get_result(&mut conn)
-    .unwrap();
+    let summary_rows: i64 = report_summary::table.count().get_result(&mut conn).unwrap();
     assert!(summary_rows > 0, "the report fills the cache");
 
     let r = f.r;

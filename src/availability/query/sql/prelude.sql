@@ -1,4 +1,4 @@
--- The common table expressions of the search and the explanation (see query.rs):
+-- The common table expressions of the search and the explanation (see query/mod.rs):
 -- params: each parameter bound once, so the statement is prepared with one plan;
 -- consumer_groups: the practice's organisation groups the consumer's ODS code belongs to;
 -- exhausted: the (scope, period) pairs where a booking limit applying to the consumer is used
