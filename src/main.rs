@@ -230,7 +230,7 @@ async fn serve(
     let pool = db::pool_with(url, &run.pool_settings())?;
     let listener = TcpListener::bind(bind).with_context(|| format!("binding {bind}"))?;
     let mut state = AppState::new(pool);
-    state.admin = bookable::admin::AdminSettings::from_env(cookie_secure)?;
+    state.admin = bookable::admin::AdminSettings::from_env(cookie_secure, tls.is_some())?;
     if let Some(token) = api_token {
         tracing::warn!(
             "BOOKABLE_API_TOKEN is set: it opens the JSON API of every practice (for development); \

@@ -45,6 +45,18 @@ pub fn all(conn: &mut PgConnection) -> QueryResult<Vec<Practice>> {
         .load(conn)
 }
 
+/// A practice's registered list size: from 0 to a million patients (the largest practices in
+/// England have about 100,000).
+pub const LIST_SIZE: std::ops::RangeInclusive<i32> = 0..=1_000_000;
+
+#[derive(Debug, thiserror::Error)]
+pub enum PracticeError {
+    #[error("the list size must be from 0 to 1,000,000 registered patients")]
+    ListSizeOutOfRange,
+    #[error(transparent)]
+    Database(#[from] diesel::result::Error),
+}
+
 /// Creates the practice, or updates its name and list size when the ODS code is known.
 pub fn upsert(
     conn: &mut PgConnection,
@@ -52,7 +64,10 @@ pub fn upsert(
     ods: &OdsCode,
     name: &str,
     list_size: i32,
-) -> QueryResult<Practice> {
+) -> Result<Practice, PracticeError> {
+    if !LIST_SIZE.contains(&list_size) {
+        return Err(PracticeError::ListSizeOutOfRange);
+    }
     conn.transaction(|conn| {
         let before = by_ods(conn, ods)?;
         let practice: Practice = diesel::insert_into(practices::table)

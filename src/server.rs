@@ -72,6 +72,7 @@ fn serve(
     let workers = std::thread::available_parallelism().map_or(1, usize::from);
     let blocking_threads = (state.pool.max_size() as usize).div_ceil(workers).max(1);
     let audit = web::Data::new(RequestTrail::start(state.pool.clone()));
+    crate::admin::housekeeping::start(&state);
     let data = web::Data::new(state);
     let server = HttpServer::new(move || {
         App::new()

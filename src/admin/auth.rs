@@ -12,8 +12,9 @@ use diesel::prelude::*;
 
 use super::error::AdminError;
 use super::forms::{self, Errors, Form};
-use super::security::{csrf_token, rotate_csrf_token};
+use super::security::{forget_sign_in_token, rotate_csrf_token, sign_in_token};
 use super::view::{Layout, html, see_other};
+use crate::change_log::{self, Actor, Change};
 use crate::db::ids::UserId;
 use crate::db::schema::users as user_table;
 use crate::state::AppState;
@@ -87,24 +88,33 @@ struct LoginPage {
     signed_out: bool,
 }
 
+/// The sign-in page, with its form's token (and the cookie holding it, when new).
 fn login_page(
-    session: &Session,
+    req: &HttpRequest,
+    state: &AppState,
+    status: StatusCode,
     username: String,
     errors: Errors,
     signed_out: bool,
-) -> Result<LoginPage, AdminError> {
-    Ok(LoginPage {
+) -> Result<HttpResponse, AdminError> {
+    let (csrf, cookie) = sign_in_token(req, &state.admin);
+    let page = LoginPage {
         layout: Layout {
             title: "Sign in".into(),
             user: None,
-            csrf: csrf_token(session)?,
+            csrf,
             practice: None,
             flash: None,
         },
         username,
         errors,
         signed_out,
-    })
+    };
+    let mut response = html(status, &page)?;
+    if let Some(cookie) = cookie {
+        response.add_cookie(&cookie).map_err(AdminError::internal)?;
+    }
+    Ok(response)
 }
 
 #[derive(serde::Deserialize)]
@@ -113,19 +123,22 @@ pub struct LoginQuery {
 }
 
 pub async fn login_form(
+    req: HttpRequest,
     session: Session,
+    state: web::Data<AppState>,
     query: web::Query<LoginQuery>,
 ) -> Result<HttpResponse, AdminError> {
     if session.get::<i64>(USER_KEY).ok().flatten().is_some() {
         return Ok(see_other("/"));
     }
-    let page = login_page(
-        &session,
+    login_page(
+        &req,
+        &state,
+        StatusCode::OK,
         String::new(),
         Errors::default(),
         query.signed_out.is_some(),
-    )?;
-    html(StatusCode::OK, &page)
+    )
 }
 
 /// Verifies against this when the username is unknown, so a wrong username takes as long as a
@@ -158,46 +171,85 @@ pub async fn login(
         errors.add("password", "Enter your password");
     }
     if !errors.is_empty() {
-        let page = login_page(&session, username, errors, false)?;
-        return html(StatusCode::UNPROCESSABLE_ENTITY, &page);
+        return login_page(
+            &req,
+            &state,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            username,
+            errors,
+            false,
+        );
     }
-    let address = req
-        .peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_default();
+    let address = peer_address(&req);
     if !state.admin.allow_sign_in_attempt(&username, &address) {
         tracing::warn!(%username, %address, "sign-in rate limited");
+        if state.admin.note_lock_out(&username) {
+            let (name, addr) = (username.clone(), address.clone());
+            run(&state, move |conn| {
+                Ok(record_sign_in_event(
+                    conn,
+                    "sign-in-locked-out",
+                    None,
+                    &name,
+                    &addr,
+                )?)
+            })
+            .await?;
+        }
         let mut errors = Errors::default();
         errors.add(
             "username",
             "Too many sign-in attempts for this account or from this address: wait a minute, \
              then try again",
         );
-        let page = login_page(&session, username, errors, false)?;
-        return html(StatusCode::TOO_MANY_REQUESTS, &page);
+        return login_page(
+            &req,
+            &state,
+            StatusCode::TOO_MANY_REQUESTS,
+            username,
+            errors,
+            false,
+        );
     }
-    let name = username.clone();
+    let (name, addr) = (username.clone(), address.clone());
     let user = run(&state, move |conn| {
-        let found: Option<(UserId, String)> = user_table::table
+        let found: Option<(UserId, String, String)> = user_table::table
             .filter(user_table::username.eq(&name))
-            .select((user_table::id, user_table::password_hash))
+            .select((
+                user_table::id,
+                user_table::password_hash,
+                user_table::display_name,
+            ))
             .first(conn)
             .optional()?;
-        Ok(match found {
-            Some((id, hash)) => users::verify_password(&password, &hash).then_some(id),
+        let user = match found {
+            Some((id, hash, display_name)) => {
+                users::verify_password(&password, &hash).then_some((id, display_name))
+            }
             None => {
                 users::verify_password(&password, &DUMMY_HASH);
                 None
             }
-        })
+        };
+        match &user {
+            Some(u) => record_sign_in_event(conn, "sign-in", Some(u), &name, &addr)?,
+            None => record_sign_in_event(conn, "sign-in-failed", None, &name, &addr)?,
+        }
+        Ok(user.map(|(id, _)| id))
     })
     .await?;
     let Some(user) = user else {
         tracing::info!(%username, %address, "sign-in failed");
         let mut errors = Errors::default();
         errors.add("username", "Enter a correct username and password");
-        let page = login_page(&session, username, errors, false)?;
-        return html(StatusCode::UNAUTHORIZED, &page);
+        return login_page(
+            &req,
+            &state,
+            StatusCode::UNAUTHORIZED,
+            username,
+            errors,
+            false,
+        );
     };
     // A new session key at sign-in, so a key planted before it is worth nothing after.
     session.renew();
@@ -205,10 +257,71 @@ pub async fn login(
     session.insert(SIGNED_IN_AT_KEY, chrono::Utc::now().timestamp())?;
     rotate_csrf_token(&session)?;
     tracing::info!(%username, "signed in");
-    Ok(see_other("/"))
+    let mut response = see_other("/");
+    response
+        .add_cookie(&forget_sign_in_token(&state.admin))
+        .map_err(AdminError::internal)?;
+    Ok(response)
 }
 
-pub async fn logout(session: Session) -> HttpResponse {
+pub async fn logout(
+    req: HttpRequest,
+    session: Session,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AdminError> {
+    if let Some(id) = session.get::<i64>(USER_KEY)?.map(UserId) {
+        let address = peer_address(&req);
+        run(&state, move |conn| {
+            let found: Option<(String, String)> = user_table::table
+                .find(id)
+                .select((user_table::username, user_table::display_name))
+                .first(conn)
+                .optional()?;
+            if let Some((username, display_name)) = found {
+                let user = (id, display_name);
+                record_sign_in_event(conn, "sign-out", Some(&user), &username, &address)?;
+            }
+            Ok(())
+        })
+        .await?;
+    }
     session.purge();
-    see_other("/login?signed_out=1")
+    Ok(see_other("/login?signed_out=1"))
+}
+
+fn peer_address(req: &HttpRequest) -> String {
+    req.peer_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_default()
+}
+
+/// Sign-in, failed sign-in, lock-out and sign-out in the change log (no practice: a user's
+/// own). The username as typed, cut to the longest a username can be.
+fn record_sign_in_event(
+    conn: &mut PgConnection,
+    action: &str,
+    user: Option<&(UserId, String)>,
+    username: &str,
+    address: &str,
+) -> diesel::QueryResult<()> {
+    let username: String = username.chars().take(64).collect();
+    let actor = match user {
+        Some((id, display_name)) => Actor {
+            user: Some(*id),
+            name: display_name.clone(),
+        },
+        None => Actor::system("sign-in"),
+    };
+    change_log::record(
+        conn,
+        &actor,
+        Change {
+            practice: None,
+            action,
+            entity: "user",
+            entity_id: user.map(|(id, _)| id.0),
+            before: None,
+            after: Some(serde_json::json!({ "username": username, "address": address })),
+        },
+    )
 }

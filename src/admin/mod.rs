@@ -11,6 +11,7 @@ mod access;
 mod auth;
 mod error;
 mod forms;
+pub mod housekeeping;
 mod pages;
 mod security;
 pub mod session_store;
@@ -32,8 +33,10 @@ use crate::state::AppState;
 
 /// The paths the admin scope answers; anything else (`/fhir`, `/health`, `/static`) passes by.
 fn is_admin_path(path: &str) -> bool {
-    matches!(path, "/" | "/login" | "/logout" | "/practices" | "/reports")
-        || path.starts_with("/practices/")
+    matches!(
+        path,
+        "/" | "/login" | "/logout" | "/practices" | "/reports" | "/account/password"
+    ) || path.starts_with("/practices/")
         || path.starts_with("/reports/")
 }
 
@@ -44,7 +47,12 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: &AppState) {
         session_store::PgSessionStore::new(state.pool.clone()),
         settings.session_key.clone(),
     )
-    .cookie_name("bookable_session".to_owned())
+    // `__Host-`: the browser keeps it only if Secure, for this host alone, on every path.
+    .cookie_name(if settings.cookie_secure {
+        "__Host-bookable_session".to_owned()
+    } else {
+        "bookable_session".to_owned()
+    })
     .cookie_secure(settings.cookie_secure)
     .cookie_http_only(true)
     .cookie_same_site(SameSite::Strict)
@@ -59,9 +67,10 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: &AppState) {
     cfg.service(
         web::scope("")
             .guard(guard::fn_guard(|ctx| is_admin_path(ctx.head().uri.path())))
+            .wrap(middleware::from_fn(security::quiet_sign_in_redirects))
             .wrap(middleware::from_fn(security::csrf_guard))
             .wrap(sessions)
-            .wrap(security::headers())
+            .wrap(security::headers(settings))
             .wrap(middleware::from_fn(error::unavailable_guard))
             // Before the practice pages, whose `/practices/{ods}` scope would take the reports.
             .configure(crate::reports::web::routes)
@@ -81,6 +90,7 @@ mod tests {
             "/logout",
             "/practices",
             "/practices/A20047/audit",
+            "/account/password",
         ] {
             assert!(is_admin_path(p), "{p}");
         }

@@ -41,11 +41,13 @@ fn expiry(ttl: &Duration) -> DateTime<Utc> {
     Utc::now() + TimeDelta::seconds(ttl.whole_seconds())
 }
 
-/// Deletes every session whose time is up. Called on each load, so the table never grows
-/// beyond the sessions still alive (plus those expired since the last sign-in page).
-fn purge_expired(conn: &mut PgConnection) -> QueryResult<usize> {
-    diesel::delete(admin_sessions::table.filter(admin_sessions::expires_at.le(Utc::now())))
-        .execute(conn)
+/// Deletes every session whose time is up (they are refused from then on regardless): run on
+/// a schedule by the admin housekeeping, never by a page load.
+pub fn purge_expired(conn: &mut PgConnection) -> anyhow::Result<usize> {
+    Ok(
+        diesel::delete(admin_sessions::table.filter(admin_sessions::expires_at.le(Utc::now())))
+            .execute(conn)?,
+    )
 }
 
 impl SessionStore for PgSessionStore {
@@ -56,7 +58,6 @@ impl SessionStore for PgSessionStore {
         let hash = key_hash(session_key);
         let state = self
             .run(move |conn| {
-                purge_expired(conn)?;
                 Ok(admin_sessions::table
                     .find(hash)
                     .filter(admin_sessions::expires_at.gt(Utc::now()))

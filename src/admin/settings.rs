@@ -12,8 +12,10 @@ use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 pub struct AdminSettings {
     /// Encrypts the session cookie (64 bytes). Sessions themselves live in PostgreSQL.
     pub session_key: Key,
-    /// Send the session cookie only over HTTPS.
+    /// Send the session cookie only over HTTPS (its name then gets the `__Host-` prefix).
     pub cookie_secure: bool,
+    /// Send `Strict-Transport-Security` (served over TLS, or behind an HTTPS proxy).
+    pub hsts: bool,
     /// A session ends after this long without a request.
     pub idle_timeout: chrono::TimeDelta,
     /// A session ends this long after sign-in, however active.
@@ -24,9 +26,14 @@ pub struct AdminSettings {
     limiters: Arc<LoginLimiters>,
 }
 
+/// How often the background housekeeping forgets the sign-in limiters' idle keys.
+pub const LIMITER_SWEEP: std::time::Duration = std::time::Duration::from_secs(60);
+
 struct LoginLimiters {
     account: DefaultKeyedRateLimiter<String>,
     address: DefaultKeyedRateLimiter<String>,
+    /// One change-log row per username per window for its lock-out, however many attempts.
+    lock_out_noted: DefaultKeyedRateLimiter<String>,
 }
 
 impl AdminSettings {
@@ -39,30 +46,61 @@ impl AdminSettings {
         AdminSettings {
             session_key,
             cookie_secure,
+            hsts: false,
             idle_timeout: chrono::TimeDelta::minutes(30),
             max_session: chrono::TimeDelta::hours(12),
             login_attempts_per_account: per_account,
             login_attempts_per_address: per_address,
-            limiters: Arc::new(LoginLimiters {
-                account: RateLimiter::keyed(Quota::per_minute(per_account)),
-                address: RateLimiter::keyed(Quota::per_minute(per_address)),
-            }),
+            limiters: Arc::new(LoginLimiters::new(
+                per_account,
+                per_address,
+                std::time::Duration::from_secs(60),
+            )),
+        }
+    }
+
+    /// The same limits counted over `window` instead of a minute (tests use a short one).
+    pub fn with_sign_in_window(mut self, window: std::time::Duration) -> Self {
+        self.limiters = Arc::new(LoginLimiters::new(
+            self.login_attempts_per_account,
+            self.login_attempts_per_address,
+            window,
+        ));
+        self
+    }
+}
+
+impl LoginLimiters {
+    fn new(per_account: NonZeroU32, per_address: NonZeroU32, window: std::time::Duration) -> Self {
+        // `n` attempts per window, all of them at once if need be (governor's per_minute(n)).
+        let quota = |n: NonZeroU32| {
+            Quota::with_period(window / n.get())
+                .unwrap_or_else(|| Quota::per_minute(n))
+                .allow_burst(n)
+        };
+        LoginLimiters {
+            account: RateLimiter::keyed(quota(per_account)),
+            address: RateLimiter::keyed(quota(per_address)),
+            lock_out_noted: RateLimiter::keyed(quota(NonZeroU32::MIN)),
         }
     }
 }
 
 impl AdminSettings {
     /// For `bookable serve` and the demo: `BOOKABLE_SESSION_KEY` (base64 of at least 64 random
-    /// bytes; unset: a new key at each start, which signs everyone out on restart) and
-    /// `BOOKABLE_COOKIE_SECURE` (`true`/`false`; unset: `secure_by_default`).
-    pub fn from_env(secure_by_default: bool) -> anyhow::Result<Self> {
+    /// bytes; unset: a new key at each start, which signs everyone out on restart),
+    /// `BOOKABLE_COOKIE_SECURE` (`true`/`false`; unset: `secure_by_default`) and `BOOKABLE_HSTS`
+    /// (`true`/`false`; unset: whether the server itself runs TLS, `tls`).
+    pub fn from_env(secure_by_default: bool, tls: bool) -> anyhow::Result<Self> {
         use base64::Engine;
-        let cookie_secure = match std::env::var("BOOKABLE_COOKIE_SECURE") {
+        let flag = |name: &str, default: bool| match std::env::var(name) {
             Ok(v) => v
                 .parse()
-                .map_err(|_| anyhow::anyhow!("BOOKABLE_COOKIE_SECURE must be true or false"))?,
-            Err(_) => secure_by_default,
+                .map_err(|_| anyhow::anyhow!("{name} must be true or false")),
+            Err(_) => Ok(default),
         };
+        let cookie_secure = flag("BOOKABLE_COOKIE_SECURE", secure_by_default)?;
+        let hsts = flag("BOOKABLE_HSTS", tls)?;
         let session_key = match std::env::var("BOOKABLE_SESSION_KEY") {
             Ok(v) => {
                 let bytes = base64::engine::general_purpose::STANDARD
@@ -77,12 +115,15 @@ impl AdminSettings {
             Err(_) => Key::generate(),
         };
         let defaults = AdminSettings::default();
-        Ok(AdminSettings::new(
-            session_key,
-            cookie_secure,
-            defaults.login_attempts_per_account,
-            defaults.login_attempts_per_address,
-        ))
+        Ok(AdminSettings {
+            hsts,
+            ..AdminSettings::new(
+                session_key,
+                cookie_secure,
+                defaults.login_attempts_per_account,
+                defaults.login_attempts_per_address,
+            )
+        })
     }
 }
 
@@ -97,6 +138,36 @@ impl AdminSettings {
         let address_ok = self.limiters.address.check_key(&address.to_owned()).is_ok();
         account_ok && address_ok
     }
+
+    /// Forgets every username and address whose limit has fully recovered (it would behave
+    /// exactly as if never tried), so the limiters hold only the keys tried within the last
+    /// window: run every [`LIMITER_SWEEP`] by the admin housekeeping.
+    pub fn forget_idle_sign_in_keys(&self) {
+        for limiter in [
+            &self.limiters.account,
+            &self.limiters.address,
+            &self.limiters.lock_out_noted,
+        ] {
+            limiter.retain_recent();
+            limiter.shrink_to_fit();
+        }
+    }
+
+    /// Whether a lock-out of `username` is to be written to the change log: the first refusal
+    /// of each window only, so a flood of attempts can't flood the log.
+    pub(super) fn note_lock_out(&self, username: &str) -> bool {
+        self.limiters
+            .lock_out_noted
+            .check_key(&username.to_owned())
+            .is_ok()
+    }
+
+    /// How many usernames and addresses the sign-in limiters remember.
+    pub fn sign_in_keys_held(&self) -> usize {
+        self.limiters.account.len()
+            + self.limiters.address.len()
+            + self.limiters.lock_out_noted.len()
+    }
 }
 
 impl Default for AdminSettings {
@@ -107,5 +178,43 @@ impl Default for AdminSettings {
             NonZeroU32::new(5).expect("non-zero"),
             NonZeroU32::new(30).expect("non-zero"),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn the_sign_in_limiters_forget_keys_once_their_window_has_passed() {
+        let settings = AdminSettings::default().with_sign_in_window(Duration::from_millis(200));
+        for i in 0..500 {
+            settings.allow_sign_in_attempt(
+                &format!("user{i}"),
+                &format!("10.0.{}.{}", i / 256, i % 256),
+            );
+        }
+        assert_eq!(settings.sign_in_keys_held(), 1000);
+        // Nothing is forgotten while its window is open: the limit still counts it.
+        settings.forget_idle_sign_in_keys();
+        assert_eq!(settings.sign_in_keys_held(), 1000);
+        std::thread::sleep(Duration::from_millis(300));
+        settings.allow_sign_in_attempt("recent", "10.9.9.9");
+        settings.forget_idle_sign_in_keys();
+        assert_eq!(
+            settings.sign_in_keys_held(),
+            2,
+            "only the recent attempt's keys remain"
+        );
+    }
+
+    #[test]
+    fn a_short_window_still_limits() {
+        let settings = AdminSettings::default().with_sign_in_window(Duration::from_secs(60));
+        let allowed = (0..10)
+            .filter(|_| settings.allow_sign_in_attempt("jo", "10.0.0.1"))
+            .count();
+        assert_eq!(allowed, 5);
     }
 }

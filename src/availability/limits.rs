@@ -84,14 +84,24 @@ impl BookingLimit {
     }
 }
 
+/// A booking window opens at most this many days ahead (a year; a larger one would take
+/// dates out of PostgreSQL's range and is no practice's intent).
+pub const BOOK_FROM_DAYS: std::ops::RangeInclusive<i32> = 0..=365;
+/// A booking window closes at most this many minutes (a week) before the slot starts.
+pub const BOOK_UNTIL_MINUTES: std::ops::RangeInclusive<i32> = 0..=10_080;
+/// A booking limit allows from 1 to this many slots a day or a week.
+pub const MAX_SLOTS: std::ops::RangeInclusive<i32> = 1..=10_000;
+
 #[derive(Debug, thiserror::Error)]
 pub enum LimitError {
-    #[error("a limit must allow at least one slot")]
-    NotPositive,
+    #[error("a limit must allow from 1 to 10,000 slots")]
+    MaxSlotsOutOfRange,
     #[error("no such schedule, group or limit at this practice")]
     NotFound,
-    #[error("a booking window can't be negative")]
-    NegativeWindow,
+    #[error("the days ahead must be from 0 to 365")]
+    FromDaysOutOfRange,
+    #[error("the minutes before must be from 0 to 10,080 (one week)")]
+    UntilMinutesOutOfRange,
     #[error(transparent)]
     Database(#[from] diesel::result::Error),
 }
@@ -174,8 +184,8 @@ pub fn add(
     period: Period,
     max_slots: i32,
 ) -> Result<LimitId, LimitError> {
-    if max_slots < 1 {
-        return Err(LimitError::NotPositive);
+    if !MAX_SLOTS.contains(&max_slots) {
+        return Err(LimitError::MaxSlotsOutOfRange);
     }
     conn.transaction(|conn| {
         if let Some(s) = schedule {
@@ -271,6 +281,22 @@ pub struct BookingWindow {
     pub until_minutes: Option<i32>,
 }
 
+impl BookingWindow {
+    /// Each side, when set, within its range ([`BOOK_FROM_DAYS`], [`BOOK_UNTIL_MINUTES`]).
+    pub fn check(&self) -> Result<(), LimitError> {
+        if self.from_days.is_some_and(|d| !BOOK_FROM_DAYS.contains(&d)) {
+            return Err(LimitError::FromDaysOutOfRange);
+        }
+        if self
+            .until_minutes
+            .is_some_and(|m| !BOOK_UNTIL_MINUTES.contains(&m))
+        {
+            return Err(LimitError::UntilMinutesOutOfRange);
+        }
+        Ok(())
+    }
+}
+
 pub enum WindowTarget {
     Schedule(ScheduleId),
     Slot(SlotId),
@@ -283,9 +309,7 @@ pub fn set_window(
     target: WindowTarget,
     window: BookingWindow,
 ) -> Result<(), LimitError> {
-    if window.from_days.is_some_and(|d| d < 0) || window.until_minutes.is_some_and(|m| m < 0) {
-        return Err(LimitError::NegativeWindow);
-    }
+    window.check()?;
     conn.transaction(|conn| {
         let (entity, id, before) = match target {
             WindowTarget::Schedule(id) => {

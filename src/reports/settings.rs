@@ -9,10 +9,13 @@ use crate::db::schema::report_settings;
 /// day per 3,000 registered patients.
 pub const DEFAULT_NHS111_PATIENTS_PER_APPOINTMENT: i32 = 3000;
 
+/// The NHS 111 ratio's range: from 1 to 100,000 registered patients per daily appointment.
+pub const PATIENTS_PER_APPOINTMENT: std::ops::RangeInclusive<i32> = 1..=100_000;
+
 #[derive(Debug, thiserror::Error)]
 pub enum SettingsError {
-    #[error("the NHS 111 ratio must be a positive number of registered patients per appointment")]
-    NotPositive,
+    #[error("the NHS 111 ratio must be from 1 to 100,000 registered patients per appointment")]
+    OutOfRange,
     #[error(transparent)]
     Database(#[from] diesel::result::Error),
 }
@@ -32,8 +35,8 @@ pub fn set_nhs111_patients_per_appointment(
     actor: &Actor,
     patients: i32,
 ) -> Result<(), SettingsError> {
-    if patients <= 0 {
-        return Err(SettingsError::NotPositive);
+    if !PATIENTS_PER_APPOINTMENT.contains(&patients) {
+        return Err(SettingsError::OutOfRange);
     }
     conn.transaction(|conn| {
         let before = nhs111_patients_per_appointment(conn)?;

@@ -1,6 +1,8 @@
-//! Users of the admin UI, their per-practice roles, and argon2id password hashing; a
-//! practice's own users, as its admins manage them, in [`practice`].
+//! Users of the admin UI, their per-practice roles, and argon2id password hashing; what a
+//! password must be in [`password`]; a practice's own users, as its admins manage them, in
+//! [`practice`].
 
+pub mod password;
 pub mod practice;
 
 use argon2::password_hash::phc::PasswordHash;
@@ -11,6 +13,8 @@ use serde::Serialize;
 use crate::change_log::{self, Actor, Change};
 use crate::db::ids::{PracticeId, UserId};
 use crate::db::schema::{user_practices, users};
+
+pub use password::PasswordProblem;
 
 /// What a user may do at a practice. Ordered: each role can do what the ones before it can.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -43,8 +47,10 @@ pub enum UserError {
         "username must be 3 to 64 characters: lower-case letters, digits, '.', '_', '@' or '-'"
     )]
     BadUsername,
-    #[error("the password must be at least 12 characters long")]
-    WeakPassword,
+    #[error(transparent)]
+    Password(#[from] PasswordProblem),
+    #[error("the current password is not right")]
+    WrongPassword,
     #[error("password hashing failed: {0}")]
     Hash(String),
     #[error(transparent)]
@@ -74,8 +80,56 @@ pub fn valid_username(name: &str) -> bool {
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._@-".contains(&b))
 }
 
+/// Ends every session of `user`, wherever signed in: after a password reset or change,
+/// whoever knew the old password is signed out.
+pub fn end_sessions(conn: &mut PgConnection, user: UserId) -> QueryResult<usize> {
+    diesel::sql_query("DELETE FROM admin_sessions WHERE state->>'uid' = $1")
+        .bind::<diesel::sql_types::Text, _>(user.0.to_string())
+        .execute(conn)
+}
+
+/// Changes the user's own password: the current one must be right, the new one must pass
+/// [`password::check`]. Ends all the user's sessions (the caller renews its own); one
+/// change-log row (no hash in it).
+pub fn change_own_password(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    user: UserId,
+    current: &str,
+    new: &str,
+) -> Result<(), UserError> {
+    let (username, stored): (String, String) = users::table
+        .find(user)
+        .select((users::username, users::password_hash))
+        .first(conn)?;
+    if !verify_password(current, &stored) {
+        return Err(UserError::WrongPassword);
+    }
+    password::check(new, &username)?;
+    let hash = hash_password(new)?;
+    conn.transaction(|conn| {
+        diesel::update(users::table.find(user))
+            .set(users::password_hash.eq(&hash))
+            .execute(conn)?;
+        let ended = end_sessions(conn, user)?;
+        change_log::record(
+            conn,
+            actor,
+            Change {
+                practice: None,
+                action: "change-password",
+                entity: "user",
+                entity_id: Some(user.0),
+                before: None,
+                after: Some(serde_json::json!({ "username": username, "sessions_ended": ended })),
+            },
+        )?;
+        Ok(())
+    })
+}
+
 /// Creates a user with a role at each given practice, or, when the username exists, resets its
-/// password and adds or changes those roles.
+/// password (ending all its sessions) and adds or changes those roles.
 pub fn upsert(
     conn: &mut PgConnection,
     actor: &Actor,
@@ -87,11 +141,15 @@ pub fn upsert(
     if !valid_username(username) {
         return Err(UserError::BadUsername);
     }
-    if password.chars().count() < 12 {
-        return Err(UserError::WeakPassword);
-    }
+    password::check(password, username)?;
     let hash = hash_password(password)?;
     conn.transaction::<_, UserError, _>(|conn| {
+        let existing: Option<UserId> = users::table
+            .filter(users::username.eq(username))
+            .select(users::id)
+            .for_update()
+            .first(conn)
+            .optional()?;
         let id: UserId = diesel::insert_into(users::table)
             .values((
                 users::username.eq(username),
@@ -106,6 +164,23 @@ pub fn upsert(
             ))
             .returning(users::id)
             .get_result(conn)?;
+        if existing.is_some() {
+            let ended = end_sessions(conn, id)?;
+            change_log::record(
+                conn,
+                actor,
+                Change {
+                    practice: None,
+                    action: "reset-password",
+                    entity: "user",
+                    entity_id: Some(id.0),
+                    before: None,
+                    after: Some(
+                        serde_json::json!({ "username": username, "sessions_ended": ended }),
+                    ),
+                },
+            )?;
+        }
         for (practice, role) in roles {
             diesel::insert_into(user_practices::table)
                 .values((

@@ -81,9 +81,7 @@ pub fn add_new(
     if !super::valid_username(username) {
         return Err(PracticeUserError::Invalid(UserError::BadUsername));
     }
-    if password.chars().count() < 12 {
-        return Err(PracticeUserError::Invalid(UserError::WeakPassword));
-    }
+    super::password::check(password, username).map_err(UserError::from)?;
     let hash = super::hash_password(password)?;
     conn.transaction(|conn| {
         let id: Option<UserId> = diesel::insert_into(user_table::table)

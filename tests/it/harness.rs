@@ -118,6 +118,11 @@ impl TestDb {
         PgConnection::establish(&self.url).expect("connect to the test database")
     }
 
+    /// The database's URL, for running the `bookable` command against it.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
     pub fn pool(&self, size: u32) -> DbPool {
         db::pool(&self.url, size).expect("test pool")
     }

@@ -127,11 +127,22 @@ pub async fn audit_page(
         first_day: day(&q.from, "from", &mut errors),
         last_day: day(&q.to, "to", &mut errors),
     };
+    let too_long = filter.too_long();
+    for field in too_long.iter().copied() {
+        errors.add(
+            field,
+            format!("Enter {} characters or fewer", AuditFilter::MAX_TEXT),
+        );
+    }
     let practice = access.id();
-    let entries = run(&state, move |conn| {
-        Ok(manage::audit_entries(conn, practice, &filter, AUDIT_LIMIT)?)
-    })
-    .await?;
+    let entries = if too_long.is_empty() {
+        run(&state, move |conn| {
+            Ok(manage::audit_entries(conn, practice, &filter, AUDIT_LIMIT)?)
+        })
+        .await?
+    } else {
+        Vec::new()
+    };
     let entries = entries
         .into_iter()
         .map(|e| AuditLine {

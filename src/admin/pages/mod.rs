@@ -6,6 +6,7 @@
 //!
 //! [`PracticeAccess`]: crate::admin::access::PracticeAccess
 
+mod account;
 mod audit;
 mod bulk;
 mod index;
@@ -37,6 +38,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/login", web::post().to(auth::login))
         .route("/logout", web::post().to(auth::logout))
         .route("/practices", web::get().to(index::to_index))
+        .route("/account/password", web::get().to(account::password_form))
+        .route("/account/password", web::post().to(account::password_save))
         .service(
             web::scope("/practices/{ods}")
                 .route("", web::get().to(schedules::schedules_page))

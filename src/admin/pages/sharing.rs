@@ -61,7 +61,18 @@ struct SharingPage {
     limits: Vec<LimitRow>,
     schedules: Vec<ScheduleRow>,
     errors: Errors,
+    limit_ods_code: String,
+    limit_max: String,
     org_type_options: &'static [(&'static str, &'static str)],
+}
+
+/// What the user typed in the form that was refused, shown again as entered.
+#[derive(Default)]
+struct Entered {
+    /// A schedule's window: its id, the days ahead and the minutes before.
+    window: Option<(ScheduleId, String, String)>,
+    limit_ods_code: String,
+    limit_max: String,
 }
 
 struct Data {
@@ -89,6 +100,7 @@ fn page(
     access: &PracticeAccess,
     data: Data,
     errors: Errors,
+    entered: Entered,
 ) -> Result<SharingPage, AdminError> {
     let Data {
         groups,
@@ -127,15 +139,24 @@ fn page(
         .collect();
     let schedules = schedules
         .iter()
-        .map(|s| ScheduleRow {
-            id: s.id,
-            name: schedule_name(s),
-            groups: groups
-                .iter()
-                .map(|g| (g.id, g.name.clone(), s.group_ids.contains(&g.id.0)))
-                .collect(),
-            from_days: s.from_days.map(|d| d.to_string()).unwrap_or_default(),
-            until_minutes: s.until_minutes.map(|m| m.to_string()).unwrap_or_default(),
+        .map(|s| {
+            let (from_days, until_minutes) = match &entered.window {
+                Some((id, days, minutes)) if *id == s.id => (days.clone(), minutes.clone()),
+                _ => (
+                    s.from_days.map(|d| d.to_string()).unwrap_or_default(),
+                    s.until_minutes.map(|m| m.to_string()).unwrap_or_default(),
+                ),
+            };
+            ScheduleRow {
+                id: s.id,
+                name: schedule_name(s),
+                groups: groups
+                    .iter()
+                    .map(|g| (g.id, g.name.clone(), s.group_ids.contains(&g.id.0)))
+                    .collect(),
+                from_days,
+                until_minutes,
+            }
         })
         .collect();
     Ok(SharingPage {
@@ -146,6 +167,8 @@ fn page(
         limits,
         schedules,
         errors,
+        limit_ods_code: entered.limit_ods_code,
+        limit_max: entered.limit_max,
         org_type_options: ORGANISATION_TYPES,
     })
 }
@@ -159,7 +182,13 @@ async fn sharing_page(
     let data = run(&state, move |conn| load(conn, practice)).await?;
     html(
         StatusCode::OK,
-        &page(&session, &access, data, Errors::default())?,
+        &page(
+            &session,
+            &access,
+            data,
+            Errors::default(),
+            Entered::default(),
+        )?,
     )
 }
 
@@ -170,6 +199,7 @@ async fn change<F>(
     session: Session,
     access: PracticeAccess,
     done: &'static str,
+    entered: Entered,
     f: F,
 ) -> Result<HttpResponse, AdminError>
 where
@@ -189,7 +219,7 @@ where
     }
     html(
         StatusCode::UNPROCESSABLE_ENTITY,
-        &page(&session, &access, data, errors)?,
+        &page(&session, &access, data, errors, entered)?,
     )
 }
 
@@ -238,6 +268,7 @@ async fn group_save(
         session,
         access,
         "Saved the group.",
+        Entered::default(),
         move |conn, actor, practice| {
             let mut errors = Errors::default();
             let members = forms::ods_codes(&form.group_members, "group_members", &mut errors);
@@ -285,11 +316,17 @@ async fn limit_add(
 ) -> Result<HttpResponse, AdminError> {
     let period = Period::parse(&form.limit_period);
     let max: Option<i32> = form.limit_max.parse().ok();
+    let entered = Entered {
+        window: None,
+        limit_ods_code: form.limit_ods_code.clone(),
+        limit_max: form.limit_max.clone(),
+    };
     change(
         state,
         session,
         access,
         "Added the booking limit.",
+        entered,
         move |conn, actor, practice| {
             let mut errors = Errors::default();
             let schedule = match form.limit_schedule.as_str() {
@@ -330,9 +367,11 @@ async fn limit_add(
             if period.is_none() {
                 errors.add("limit_period", "Select a day or a week");
             }
-            match max {
-                Some(n) if n >= 1 => {}
-                _ => errors.add("limit_max", "Enter the number of slots, 1 or more"),
+            if max.is_none() {
+                errors.add(
+                    "limit_max",
+                    "Enter the number of slots as a whole number from 1 to 10,000",
+                );
             }
             if let (Some(subject), Some(period), Some(max), true) =
                 (subject, period, max, errors.is_empty())
@@ -358,6 +397,7 @@ async fn limit_delete(
         session,
         access,
         "Removed the booking limit.",
+        Entered::default(),
         move |conn, actor, practice| {
             let mut errors = Errors::default();
             if let Err(e) = limits::remove(conn, actor, practice, LimitId(id)) {
@@ -369,17 +409,18 @@ async fn limit_delete(
     .await
 }
 
-/// An optional count of 0 or more ("" is none).
+/// An optional whole number ("" is none); its range is checked by the domain
+/// (`limits::BookingWindow::check`), which words the refusal.
 fn optional_count(text: &str, field: &'static str, errors: &mut Errors, what: &str) -> Option<i32> {
     if text.is_empty() {
         return None;
     }
     match text.parse::<i32>() {
-        Ok(n) if n >= 0 => Some(n),
-        _ => {
+        Ok(n) => Some(n),
+        Err(_) => {
             errors.add(
                 field,
-                format!("Enter {what} as a whole number, 0 or more, or leave it empty"),
+                format!("Enter {what} as a whole number, or leave it empty"),
             );
             None
         }
@@ -427,16 +468,30 @@ async fn schedule_sharing_save(
         .filter_map(|g| g.parse().ok())
         .map(GroupId)
         .collect();
+    let entered = Entered {
+        window: Some((schedule, form.from_days.clone(), form.until_minutes.clone())),
+        ..Entered::default()
+    };
     change(
         state,
         session,
         access,
         "Saved the schedule's sharing rules.",
+        entered,
         move |conn, actor, practice| {
             if !parse_errors.is_empty() {
                 return Ok(parse_errors);
             }
             let mut errors = Errors::default();
+            // Refused before anything is written, each on its own field.
+            if let Err(e) = window.check() {
+                let field = match e {
+                    LimitError::UntilMinutesOutOfRange => "until_minutes",
+                    _ => "from_days",
+                };
+                limit_error(e, &mut errors, field)?;
+                return Ok(errors);
+            }
             // One transaction: groups and window change together or not at all.
             let result = conn.transaction(|conn| {
                 groups::set_bookable_groups(

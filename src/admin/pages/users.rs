@@ -10,7 +10,8 @@ use crate::admin::access::PracticeAccess;
 use crate::admin::auth::run;
 use crate::admin::error::AdminError;
 use crate::admin::forms::{self, Errors, Form};
-use crate::admin::view::{Layout, html, see_other, set_flash};
+use crate::admin::view::{Layout, html, local_stamp, see_other, set_flash};
+use crate::credentials;
 use crate::db::ids::UserId;
 use crate::state::AppState;
 use crate::users::practice::{self, PracticeUser, PracticeUserError};
@@ -45,9 +46,18 @@ struct UsersPage {
     ods: String,
     me: UserId,
     users: Vec<PracticeUser>,
+    systems: Vec<SystemRow>,
     form: NewUserForm,
     errors: Errors,
     roles: [&'static str; 3],
+}
+
+/// A practice system's credential as the practice's admins see it: never its secret.
+struct SystemRow {
+    name: String,
+    created: String,
+    last_used: String,
+    revoked: Option<String>,
 }
 
 impl UsersPage {
@@ -66,12 +76,32 @@ async fn render(
 ) -> Result<HttpResponse, AdminError> {
     access.require_admin()?;
     let id = access.id();
-    let users = run(state, move |conn| Ok(practice::list(conn, id)?)).await?;
+    let (users, listed) = run(state, move |conn| {
+        Ok((
+            practice::list(conn, id)?,
+            credentials::list(conn, Some(id))?,
+        ))
+    })
+    .await?;
+    let systems = listed
+        .into_iter()
+        .map(|l| SystemRow {
+            name: l.credential.name,
+            created: local_stamp(&l.credential.created_at),
+            last_used: l
+                .credential
+                .last_used_at
+                .as_ref()
+                .map_or_else(|| "Never".to_owned(), local_stamp),
+            revoked: l.credential.revoked_at.as_ref().map(local_stamp),
+        })
+        .collect();
     let page = UsersPage {
         layout: access.layout(session, "Users", "users")?,
         ods: access.ods().to_owned(),
         me: access.user.id,
         users,
+        systems,
         form,
         errors,
         roles: ROLES,
@@ -143,8 +173,8 @@ async fn add_user(
         Some(Err(PracticeUserError::UsernameTaken)) => {
             errors.add("username", "That username is taken: choose another")
         }
-        Some(Err(PracticeUserError::Invalid(UserError::WeakPassword))) => {
-            errors.add("password", "Enter a password of at least 12 characters")
+        Some(Err(PracticeUserError::Invalid(UserError::Password(problem)))) => {
+            errors.add("password", forms::capitalise(&problem.to_string()))
         }
         Some(Err(PracticeUserError::Invalid(e))) => {
             errors.add("username", forms::capitalise(&e.to_string()))

@@ -5,8 +5,12 @@
 
 mod e2e;
 mod edits;
+mod hardening;
 mod isolation;
+mod passwords;
+mod practice_systems;
 mod security;
+mod settings_ranges;
 mod sharing;
 mod users;
 mod views;
