@@ -64,6 +64,7 @@ async fn every_change_leaves_exactly_one_audit_row() {
         Option<serde_json::Value>,
     ) = audit_log::table
         .filter(audit_log::user_id.is_not_null())
+        .filter(audit_log::practice_id.is_not_null())
         .select((
             audit_log::action,
             audit_log::entity,

@@ -90,7 +90,7 @@ async fn a_manager_creates_a_group_gives_it_a_schedule_and_its_members_see_the_s
             &path,
             &[
                 ("groups", &group),
-                ("from_days", "400"),
+                ("from_days", "300"),
                 ("until_minutes", ""),
             ],
         )
@@ -141,7 +141,7 @@ async fn limits_are_added_and_removed_and_bad_input_changes_nothing() {
                 ("limit_period", "day"),
                 ("limit_max", "0"),
             ],
-            "Enter the number of slots, 1 or more",
+            "A limit must allow from 1 to 10,000 slots",
         ),
         (
             vec![

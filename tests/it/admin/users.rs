@@ -42,6 +42,8 @@ fn user_audit_rows(app: &TestApp) -> i64 {
     audit_log::table
         .filter(audit_log::entity.eq("user"))
         .filter(audit_log::user_id.is_not_null())
+        // Changes to a practice's users, not anyone's sign-ins (which belong to no practice).
+        .filter(audit_log::practice_id.is_not_null())
         .count()
         .get_result(&mut app.conn())
         .unwrap()
