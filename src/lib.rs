@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod api;
+pub mod appointments;
 pub mod availability;
 pub mod change_log;
 pub mod credentials;

@@ -44,6 +44,21 @@ pub fn book(
     booker: &Booker,
     at: DateTime<Utc>,
 ) -> Result<BookingId, BookingError> {
+    Ok(book_all(conn, actor, practice, &[slot], booker, at)?[0])
+}
+
+/// Books every slot of `slots` for `booker` in one transaction, or none: the limit rows are
+/// locked first, then the slots in id order, so bookers of overlapping sets can't deadlock;
+/// each slot must be shown to the booker with the earlier ones already booked (so a booking of
+/// two slots takes two places under a limit). The bookings come back in the order of `slots`.
+pub fn book_all(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    practice: PracticeId,
+    slots: &[SlotId],
+    booker: &Booker,
+    at: DateTime<Utc>,
+) -> Result<Vec<BookingId>, BookingError> {
     conn.transaction(|conn| {
         diesel::sql_query(
             "SELECT bl.id FROM booking_limits bl
@@ -56,43 +71,53 @@ pub fn book(
         .bind::<Nullable<Text>, _>(booker.org_type.as_deref())
         .bind::<Text, _>(booker.ods_code.as_str())
         .execute(conn)?;
-        slots::table
+        let mut in_id_order = slots.to_vec();
+        in_id_order.sort();
+        in_id_order.dedup();
+        let locked: Vec<SlotId> = slots::table
             .filter(slots::practice_id.eq(practice))
-            .find(slot)
+            .filter(slots::id.eq_any(&in_id_order))
+            .order(slots::id)
             .select(slots::id)
             .for_update()
-            .first::<SlotId>(conn)
-            .optional()?
-            .ok_or(BookingError::NotFound)?;
-        let consumer = Consumer { org_type: booker.org_type.clone(), ods_code: Some(booker.ods_code.clone()) };
-        let exposure = query::explain(conn, practice, slot, &consumer, at, None)?.ok_or(BookingError::NotFound)?;
-        if !exposure.visible() {
-            return Err(BookingError::NotBookable(exposure.reasons));
+            .load(conn)?;
+        if locked.len() != slots.len() {
+            return Err(BookingError::NotFound);
         }
-        let id: BookingId = diesel::insert_into(bookings::table)
-            .values((
-                bookings::practice_id.eq(practice),
-                bookings::slot_id.eq(slot),
-                bookings::booked_by_ods.eq(booker.ods_code.as_str()),
-                bookings::booked_by_org_type.eq(&booker.org_type),
-                bookings::booked_at.eq(at),
-            ))
-            .returning(bookings::id)
-            .get_result(conn)?;
-        diesel::update(slots::table.find(slot)).set(slots::status.eq("busy")).execute(conn)?;
-        change_log::record(
-            conn,
-            actor,
-            Change {
-                practice: Some(practice),
-                action: "book",
-                entity: "slot",
-                entity_id: Some(slot.0),
-                before: Some(json!({ "status": "free" })),
-                after: Some(json!({ "status": "busy", "booking": id, "booked_by": booker })),
-            },
-        )?;
-        Ok(id)
+        let consumer = Consumer { org_type: booker.org_type.clone(), ods_code: Some(booker.ods_code.clone()) };
+        let mut ids = Vec::with_capacity(slots.len());
+        for &slot in slots {
+            let exposure =
+                query::explain(conn, practice, slot, &consumer, at, None)?.ok_or(BookingError::NotFound)?;
+            if !exposure.visible() {
+                return Err(BookingError::NotBookable(exposure.reasons));
+            }
+            let id: BookingId = diesel::insert_into(bookings::table)
+                .values((
+                    bookings::practice_id.eq(practice),
+                    bookings::slot_id.eq(slot),
+                    bookings::booked_by_ods.eq(booker.ods_code.as_str()),
+                    bookings::booked_by_org_type.eq(&booker.org_type),
+                    bookings::booked_at.eq(at),
+                ))
+                .returning(bookings::id)
+                .get_result(conn)?;
+            diesel::update(slots::table.find(slot)).set(slots::status.eq("busy")).execute(conn)?;
+            change_log::record(
+                conn,
+                actor,
+                Change {
+                    practice: Some(practice),
+                    action: "book",
+                    entity: "slot",
+                    entity_id: Some(slot.0),
+                    before: Some(json!({ "status": "free" })),
+                    after: Some(json!({ "status": "busy", "booking": id, "booked_by": booker })),
+                },
+            )?;
+            ids.push(id);
+        }
+        Ok(ids)
     })
 }
 

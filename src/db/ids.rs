@@ -38,5 +38,6 @@ typed_id!(
     BookingId,
     CredentialId,
     PatientId,
-    RegistrationId
+    RegistrationId,
+    AppointmentId
 );

@@ -351,3 +351,58 @@ diesel::table! {
         day -> Date,
     }
 }
+
+    appointments (id) {
+        id -> Int8,
+        practice_id -> Int8,
+        patient_id -> Int8,
+        source -> Text,
+        external_id -> Nullable<Text>,
+        status -> Text,
+        start_at -> Timestamptz,
+        end_at -> Timestamptz,
+        booking_ods_code -> Text,
+        booking_org_type -> Nullable<Text>,
+        booking_org_name -> Text,
+        booking_org_telecom -> Jsonb,
+        description -> Text,
+        comment -> Nullable<Text>,
+        cancellation_reason -> Nullable<Text>,
+        identifiers -> Jsonb,
+        created -> Timestamptz,
+        recorded_at -> Timestamptz,
+        cancelled_at -> Nullable<Timestamptz>,
+        version -> Int4,
+    }
+}
+
+diesel::table! {
+    appointment_slots (appointment_id, slot_id) {
+        appointment_id -> Int8,
+        slot_id -> Int8,
+        booking_id -> Nullable<Int8>,
+    }
+}
+
+diesel::table! {
+    appointment_events (seq) {
+        seq -> Int8,
+        practice_id -> Int8,
+        appointment_id -> Int8,
+        kind -> Text,
+        at -> Timestamptz,
+        payload -> Jsonb,
+    }
+}
+
+diesel::joinable!(appointments -> patients (patient_id));
+diesel::joinable!(appointment_slots -> appointments (appointment_id));
+diesel::joinable!(appointment_slots -> slots (slot_id));
+diesel::joinable!(appointment_events -> appointments (appointment_id));
+diesel::allow_tables_to_appear_in_same_query!(appointments, appointment_slots, appointment_events);
+diesel::allow_tables_to_appear_in_same_query!(appointments, slots);
+diesel::allow_tables_to_appear_in_same_query!(appointments, schedules);
+diesel::allow_tables_to_appear_in_same_query!(appointments, patients);
+diesel::allow_tables_to_appear_in_same_query!(appointment_slots, slots);
+diesel::allow_tables_to_appear_in_same_query!(appointment_slots, schedules);
+diesel::allow_tables_to_appear_in_same_query!(appointment_slots, bookings);

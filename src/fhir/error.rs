@@ -25,6 +25,7 @@ pub enum SpineCode {
     InvalidNhsNumber,
     InvalidPatientDemographics,
     DuplicateRejected,
+    FhirConstraintViolation,
     UnsupportedMediaType,
     NotImplemented,
     InternalServerError,
@@ -44,6 +45,7 @@ impl SpineCode {
             Self::InvalidNhsNumber => "INVALID_NHS_NUMBER",
             Self::InvalidPatientDemographics => "INVALID_PATIENT_DEMOGRAPHICS",
             Self::DuplicateRejected => "DUPLICATE_REJECTED",
+            Self::FhirConstraintViolation => "FHIR_CONSTRAINT_VIOLATION",
             Self::UnsupportedMediaType => "UNSUPPORTED_MEDIA_TYPE",
             Self::NotImplemented => "NOT_IMPLEMENTED",
             Self::InternalServerError => "INTERNAL_SERVER_ERROR",
@@ -63,6 +65,7 @@ impl SpineCode {
             Self::InvalidNhsNumber => "Invalid NHS number",
             Self::InvalidPatientDemographics => "Invalid patient demographics",
             Self::DuplicateRejected => "Create would lead to creation of a duplicate resource",
+            Self::FhirConstraintViolation => "FHIR constraint violation",
             Self::UnsupportedMediaType => "Unsupported media type",
             Self::NotImplemented => "Not implemented",
             Self::InternalServerError => "Unexpected internal server error",
@@ -80,6 +83,7 @@ impl SpineCode {
             Self::InvalidIdentifierSystem | Self::InvalidNhsNumber => "value",
             Self::InvalidPatientDemographics => "business-rule",
             Self::DuplicateRejected => "duplicate",
+            Self::FhirConstraintViolation => "conflict",
             Self::UnsupportedMediaType | Self::NotImplemented => "not-supported",
             Self::InternalServerError => "processing",
         }
@@ -97,6 +101,7 @@ impl SpineCode {
             | Self::PractitionerNotFound
             | Self::NoRecordFound
             | Self::PatientNotFound => StatusCode::NOT_FOUND,
+            Self::FhirConstraintViolation => StatusCode::CONFLICT,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::NotImplemented => StatusCode::NOT_IMPLEMENTED,
             Self::InternalServerError => StatusCode::INTERNAL_SERVER_ERROR,

@@ -11,6 +11,11 @@ pub enum Interaction {
     SearchPatient,
     ReadPatient,
     RegisterPatient,
+    BookAppointment,
+    ReadAppointment,
+    AmendAppointment,
+    CancelAppointment,
+    RetrievePatientAppointments,
 }
 
 impl Interaction {
@@ -30,6 +35,21 @@ impl Interaction {
             Self::RegisterPatient => {
                 "urn:nhs:names:services:gpconnect:fhir:operation:gpc.registerpatient-1"
             }
+            Self::BookAppointment => {
+                "urn:nhs:names:services:gpconnect:fhir:rest:create:appointment-1"
+            }
+            Self::ReadAppointment => {
+                "urn:nhs:names:services:gpconnect:fhir:rest:read:appointment-1"
+            }
+            Self::AmendAppointment => {
+                "urn:nhs:names:services:gpconnect:fhir:rest:update:appointment-1"
+            }
+            Self::CancelAppointment => {
+                "urn:nhs:names:services:gpconnect:fhir:rest:cancel:appointment-1"
+            }
+            Self::RetrievePatientAppointments => {
+                "urn:nhs:names:services:gpconnect:fhir:rest:search:patient_appointments-1"
+            }
         }
     }
 
@@ -38,6 +58,10 @@ impl Interaction {
         match self {
             Self::SearchPatient | Self::ReadPatient => "patient/*.read",
             Self::RegisterPatient => "patient/*.write",
+            Self::BookAppointment | Self::AmendAppointment | Self::CancelAppointment => {
+                "patient/*.write"
+            }
+            Self::ReadAppointment | Self::RetrievePatientAppointments => "patient/*.read",
             _ => "organization/*.read",
         }
     }

@@ -28,6 +28,10 @@
 //! keeps), and the error coding system is the one the specification and its provider test suite
 //! use, `https://fhir.nhs.uk/STU3/ValueSet/Spine-ErrorOrWarningCode-1`.
 
+mod appointment_handlers;
+pub mod appointment_range;
+pub mod appointment_request;
+pub mod appointment_resource;
 pub mod error;
 pub mod format;
 mod handlers;
@@ -182,6 +186,24 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .service(
                 web::resource("/Slot")
                     .get(handlers::slot_search)
+                    .default_service(web::to(handlers::unsupported)),
+            )
+            .service(
+                web::resource("/Appointment")
+                    .app_data(web::PayloadConfig::new(appointment_request::BODY_LIMIT))
+                    .post(appointment_handlers::book)
+                    .default_service(web::to(handlers::unsupported)),
+            )
+            .service(
+                web::resource("/Appointment/{id}")
+                    .app_data(web::PayloadConfig::new(appointment_request::BODY_LIMIT))
+                    .get(appointment_handlers::read)
+                    .put(appointment_handlers::update)
+                    .default_service(web::to(handlers::unsupported)),
+            )
+            .service(
+                web::resource("/Patient/{id}/Appointment")
+                    .get(appointment_handlers::retrieve)
                     .default_service(web::to(handlers::unsupported)),
             )
             .service(

@@ -36,3 +36,8 @@ pub const HUMAN_LANGUAGE_SYSTEM: &str =
 pub const NHS_NUMBER_VERIFICATION_EXTENSION: &str = "https://fhir.nhs.uk/STU3/StructureDefinition/Extension-CareConnect-GPC-NHSNumberVerificationStatus-1";
 pub const NHS_NUMBER_VERIFICATION_SYSTEM: &str =
     "https://fhir.nhs.uk/CareConnect-NHSNumberVerificationStatus-1";
+pub const APPOINTMENT_PROFILE: &str =
+    "https://fhir.nhs.uk/STU3/StructureDefinition/GPConnect-Appointment-1";
+pub const BOOKING_ORGANISATION_EXTENSION: &str =
+    "https://fhir.nhs.uk/STU3/StructureDefinition/Extension-GPConnect-BookingOrganisation-1";
+pub const CANCELLATION_REASON_EXTENSION: &str = "https://fhir.nhs.uk/STU3/StructureDefinition/Extension-GPConnect-AppointmentCancellationReason-1";
