@@ -56,7 +56,7 @@ async fn setup() -> Setup {
     let mut doc = fixture::base_document(PRACTICE_A);
     doc.schedules = vec![
         fixture::schedule("APPT", Some("R0260"), "In-person", bookable(&[], &[])),
-        fixture::schedule("HOME", Some("R0260"), "Visit", bookable(&[], &[])),
+        fixture::schedule("HOME", Some("R0260"), "Visit", fixture::not_bookable()),
     ];
     doc.slots = vec![
         slot("appt-0900", "APPT", local_in_days(2, 9, 0), 10),
