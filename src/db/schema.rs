@@ -352,6 +352,7 @@ diesel::table! {
     }
 }
 
+diesel::table! {
     appointments (id) {
         id -> Int8,
         practice_id -> Int8,
