@@ -234,7 +234,7 @@ async fn other_verbs_are_400_and_other_resources_501() {
         .body("{}");
     send(post).await.assert_error(400, "BAD_REQUEST");
     let get = reqwest::Client::new()
-        .get(format!("{}/Appointment/1", base(&app, PRACTICE_A)))
+        .get(format!("{}/Encounter/1", base(&app, PRACTICE_A)))
         .headers(headers(SEARCH_SLOT, ASID_A));
     send(get).await.assert_error(501, "NOT_IMPLEMENTED");
 }
