@@ -117,9 +117,16 @@ fn admin(c: &mut Criterion) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let state = AppState::new(db::pool(&url, 4).unwrap());
-    let server = server::run(listener, state).unwrap();
-    let handle = server.handle();
-    let thread = std::thread::spawn(move || actix_web::rt::System::new().block_on(server));
+    // Started inside its runtime: serve spawns its housekeeping tasks on it.
+    let (tx, rx) = std::sync::mpsc::channel();
+    let thread = std::thread::spawn(move || {
+        actix_web::rt::System::new().block_on(async move {
+            let server = server::run(listener, state).unwrap();
+            tx.send(server.handle()).unwrap();
+            server.await
+        })
+    });
+    let handle = rx.recv().unwrap();
 
     let rt = tokio::runtime::Runtime::new().unwrap();
     let client = reqwest::Client::builder()
