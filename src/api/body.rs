@@ -12,6 +12,10 @@ use super::error::ApiError;
 /// 26-week rota of a large practice (about 12 MB for 60,000 slots).
 pub const DOCUMENT_LIMIT: usize = 64 * 1024 * 1024;
 
+/// The largest batch of the clinical system's own appointments in one call: 8 MiB, about
+/// 10,000 appointments; a larger batch is sent in several documents.
+pub const APPOINTMENTS_LIMIT: usize = 8 * 1024 * 1024;
+
 /// The largest patient list in one call: 8 MiB, about 12,000 patients; a larger list is sent
 /// in several documents.
 pub const PATIENTS_LIMIT: usize = 8 * 1024 * 1024;

@@ -4,6 +4,7 @@
 //! scoped to the practices it serves (`bookable credential issue`), or in development the
 //! all-practices `BOOKABLE_API_TOKEN`. Every answer, errors included, is JSON.
 
+mod appointments;
 mod body;
 mod error;
 mod settings;
@@ -250,6 +251,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/practices/{ods}/rota", web::post().to(import_rota))
             .route("/practices/{ods}/patients", web::post().to(import_patients))
             .route("/practices/{ods}/bookings", web::post().to(book))
+            .configure(appointments::routes)
             .route(
                 "/practices/{ods}/bookings/{id}/release",
                 web::post().to(release),

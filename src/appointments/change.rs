@@ -6,9 +6,10 @@ use diesel::prelude::*;
 
 use super::{Appointment, AppointmentError, Status, by_id, check_text, events};
 use crate::availability::booking;
+use crate::availability::codes::DeliveryChannel;
 use crate::change_log::{self, Actor, Change};
-use crate::db::ids::{AppointmentId, BookingId, PracticeId};
-use crate::db::schema::{appointment_slots, appointments};
+use crate::db::ids::{AppointmentId, BookingId, PracticeId, SlotId};
+use crate::db::schema::{appointment_slots, appointments, slots};
 
 /// The appointment locked for a change, once the version and its state allow one.
 fn lock_for_change(
@@ -36,6 +37,11 @@ fn lock_for_change(
     if appointment.status == Status::Cancelled {
         return Err(AppointmentError::invalid(
             "the appointment is cancelled: it can't be changed",
+        ));
+    }
+    if appointment.first_slot().delivery_channel.as_deref() == Some(DeliveryChannel::Visit.code()) {
+        return Err(AppointmentError::invalid(
+            "the appointment is a home visit: home visits can't be changed through GP Connect",
         ));
     }
     if appointment.start <= at {
@@ -97,12 +103,22 @@ pub fn cancel(
     }
     conn.transaction(|conn| {
         let before = lock_for_change(conn, practice, id, expected_version, at)?;
-        let held: Vec<Option<BookingId>> = appointment_slots::table
+        let held: Vec<(SlotId, Option<BookingId>)> = appointment_slots::table
             .filter(appointment_slots::appointment_id.eq(id))
-            .select(appointment_slots::booking_id)
+            .select((appointment_slots::slot_id, appointment_slots::booking_id))
             .load(conn)?;
-        for booking in held.into_iter().flatten() {
-            booking::release(conn, actor, practice, booking, at)?;
+        for (slot, booking) in held {
+            match booking {
+                Some(booking) => {
+                    booking::release(conn, actor, practice, booking, at)?;
+                }
+                // The clinical system's own appointment: its slots were busy for it alone.
+                None => {
+                    diesel::update(slots::table.find(slot))
+                        .set(slots::status.eq("free"))
+                        .execute(conn)?;
+                }
+            }
         }
         diesel::update(appointments::table.find(id))
             .set((

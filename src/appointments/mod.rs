@@ -7,6 +7,7 @@
 pub mod book;
 pub mod change;
 pub mod events;
+pub mod inbound;
 mod load;
 
 use chrono::{DateTime, Utc};

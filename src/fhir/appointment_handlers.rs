@@ -1,7 +1,7 @@
 //! The appointment interactions: Book (`POST Appointment`), Read (`GET Appointment/{id}`),
 //! Amend and Cancel (`PUT Appointment/{id}`, told apart by `Ssp-InteractionID`) and Retrieve
-//! (`GET Patient/{id}/Appointment`). Request bodies are JSON; the answer is in the negotiated
-//! format. The rules of each are the appointments domain's (`crate::appointments`); this layer
+//! (`GET Patient/{id}/Appointment`). Request bodies are FHIR JSON or XML; the answer is in the
+//! negotiated format. The rules of each are the appointments domain's (`crate::appointments`); this layer
 //! parses, compares bodies with the stored resource and maps the domain's errors.
 
 use actix_web::http::StatusCode;
@@ -47,20 +47,14 @@ fn actor(checked: &Checked) -> Actor {
     ))
 }
 
-/// The request body as a JSON Appointment; XML bodies are not read yet (415).
+/// The request body as an Appointment: FHIR XML when its `Content-Type` says XML, else JSON.
 fn body_resource(req: &HttpRequest, body: &[u8]) -> Result<Map<String, Value>, FhirError> {
     let xml = req
         .headers()
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|t| t.contains("xml"));
-    if xml {
-        return Err(FhirError::new(
-            SpineCode::UnsupportedMediaType,
-            "XML request bodies are not supported: send the Appointment as application/fhir+json",
-        ));
-    }
-    request::parse(body)
+    request::parse(body, xml)
 }
 
 fn minimal(req: &HttpRequest) -> bool {

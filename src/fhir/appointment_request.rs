@@ -24,12 +24,18 @@ fn invalid(message: impl Into<String>) -> FhirError {
     FhirError::invalid_resource(message)
 }
 
-/// The body as an Appointment resource (JSON).
-pub fn parse(body: &[u8]) -> Result<Map<String, Value>, FhirError> {
-    let value: Value = serde_json::from_slice(body)
-        .map_err(|e| invalid(format!("the body is not a JSON resource: {e}")))?;
-    let Value::Object(resource) = value else {
-        return Err(invalid("the body is not a JSON resource"));
+/// The body as an Appointment resource: FHIR JSON, or FHIR XML read into the same JSON form.
+pub fn parse(body: &[u8], xml: bool) -> Result<Map<String, Value>, FhirError> {
+    let resource = if xml {
+        super::xml_request::parse(body)
+            .map_err(|e| invalid(format!("the body is not a FHIR XML resource: {e}")))?
+    } else {
+        let value: Value = serde_json::from_slice(body)
+            .map_err(|e| invalid(format!("the body is not a JSON resource: {e}")))?;
+        let Value::Object(resource) = value else {
+            return Err(invalid("the body is not a JSON resource"));
+        };
+        resource
     };
     match resource.get("resourceType").and_then(Value::as_str) {
         Some("Appointment") => Ok(resource),

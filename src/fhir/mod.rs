@@ -48,6 +48,7 @@ pub mod search;
 pub mod ssp;
 pub mod store;
 pub mod tls;
+mod xml_request;
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};

@@ -370,6 +370,28 @@ pub fn capability_statement() -> Node {
                 "https://fhir.nhs.uk/Id/nhs-number|{NHS number}",
             )],
         );
+    // Book (create), Read (read), Amend and Cancel (update, told apart by Ssp-InteractionID),
+    // and Retrieve a patient's appointments (search-type, as GET Patient/{id}/Appointment).
+    let appointment = Obj::new()
+        .put("type", "Appointment")
+        .put("profile", Obj::new().put("reference", APPOINTMENT_PROFILE))
+        .put(
+            "interaction",
+            vec![
+                interaction("read"),
+                interaction("create"),
+                interaction("update"),
+                interaction("search-type"),
+            ],
+        )
+        .put(
+            "searchParam",
+            vec![search_param(
+                "start",
+                "date",
+                "Patient/{id}/Appointment: exactly two, ge{yyyy-mm-dd} and le{yyyy-mm-dd}, from today",
+            )],
+        );
     let register = Obj::new().put("name", "gpc.registerpatient").put(
         "definition",
         Obj::new().put("reference", REGISTER_PATIENT_OPERATION),
@@ -380,6 +402,7 @@ pub fn capability_statement() -> Node {
             "resource",
             vec![
                 Node::from(slot),
+                Node::from(appointment),
                 Node::from(patient),
                 read("Practitioner", PRACTITIONER_PROFILE),
                 read("Location", LOCATION_PROFILE),
@@ -395,6 +418,7 @@ pub fn capability_statement() -> Node {
         OPERATION_OUTCOME_PROFILE,
         SCHEDULE_PROFILE,
         SLOT_PROFILE,
+        APPOINTMENT_PROFILE,
     ]
     .into_iter()
     .map(|p| Obj::new().put("reference", p).into())
@@ -409,8 +433,9 @@ pub fn capability_statement() -> Node {
             "description",
             format!(
                 "This server implements the GP Connect API version {GP_CONNECT_VERSION}: \
-                 Search for free slots, the reads of the resources it refers to, and Find, \
-                 Read and Register a patient"
+                 Search for free slots, the reads of the resources it refers to, Find, Read \
+                 and Register a patient, and Book, Read, Amend, Cancel and Retrieve \
+                 appointments"
             ),
         )
         .put("kind", "capability")

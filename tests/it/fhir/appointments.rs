@@ -14,7 +14,7 @@ use chrono_tz::Europe::London;
 use diesel::prelude::*;
 use serde_json::{Value, json};
 
-use super::{ASID_A, Answer, ODS, ORG_TYPE, app_with_fixture, base, headers, send};
+use super::{ASID_A, Answer, ODS, ORG_TYPE, app_with_fixture_and, base, headers, send};
 use crate::fixture::{self, PRACTICE_A, bookable, slot};
 use crate::harness::TestApp;
 
@@ -24,20 +24,22 @@ pub const AMEND: &str = "urn:nhs:names:services:gpconnect:fhir:rest:update:appoi
 pub const CANCEL: &str = "urn:nhs:names:services:gpconnect:fhir:rest:cancel:appointment-1";
 pub const RETRIEVE: &str =
     "urn:nhs:names:services:gpconnect:fhir:rest:search:patient_appointments-1";
-const CANCELLATION_REASON: &str = "https://fhir.nhs.uk/STU3/StructureDefinition/Extension-GPConnect-AppointmentCancellationReason-1";
+/// The JSON API's all-practices development token in these tests.
+pub const API_TOKEN: &str = "test-api-token-0123456789";
+pub const CANCELLATION_REASON: &str = "https://fhir.nhs.uk/STU3/StructureDefinition/Extension-GPConnect-AppointmentCancellationReason-1";
 
 /// The app, and what the tests book: future slots of schedule APPT (In-person, open to all),
 /// one Visit slot, and a patient.
-struct Setup {
-    app: TestApp,
-    patient: PatientId,
-    location: LocationId,
+pub struct Setup {
+    pub app: TestApp,
+    pub patient: PatientId,
+    pub location: LocationId,
     /// 09:00, 09:10, 09:20 and 09:40 local, two days from now.
-    free: Vec<SlotId>,
-    visit: SlotId,
+    pub free: Vec<SlotId>,
+    pub visit: SlotId,
 }
 
-fn local_in_days(days: u64, h: u32, m: u32) -> DateTime<FixedOffset> {
+pub fn local_in_days(days: u64, h: u32, m: u32) -> DateTime<FixedOffset> {
     let day = Utc::now()
         .with_timezone(&London)
         .date_naive()
@@ -50,8 +52,16 @@ fn local_in_days(days: u64, h: u32, m: u32) -> DateTime<FixedOffset> {
         .fixed_offset()
 }
 
-async fn setup() -> Setup {
-    let (app, _) = app_with_fixture().await;
+pub async fn setup() -> Setup {
+    setup_with(|_| {}).await
+}
+
+/// `setup` with the rota changed before it is imported (more schedules or slots).
+pub async fn setup_with(edit: impl FnOnce(&mut rota_import::ImportDocument)) -> Setup {
+    let (app, _) = app_with_fixture_and(|state| {
+        state.api = bookable::api::ApiSettings::with_all_practices_token(API_TOKEN)
+    })
+    .await;
     let mut conn = app.conn();
     let mut doc = fixture::base_document(PRACTICE_A);
     doc.schedules = vec![
@@ -65,6 +75,7 @@ async fn setup() -> Setup {
         slot("appt-0940", "APPT", local_in_days(2, 9, 40), 10),
         slot("home-1000", "HOME", local_in_days(2, 10, 0), 30),
     ];
+    edit(&mut doc);
     rota_import::import(&mut conn, &Actor::system("test"), &doc).unwrap();
     let mut slot_id = |name: &str| -> SlotId {
         slots::table
@@ -111,7 +122,7 @@ async fn setup() -> Setup {
     }
 }
 
-fn slot_times(app: &TestApp, ids: &[SlotId]) -> (DateTime<Utc>, DateTime<Utc>) {
+pub fn slot_times(app: &TestApp, ids: &[SlotId]) -> (DateTime<Utc>, DateTime<Utc>) {
     let mut conn = app.conn();
     let times: Vec<(DateTime<Utc>, DateTime<Utc>)> = slots::table
         .filter(slots::id.eq_any(ids))
@@ -122,14 +133,14 @@ fn slot_times(app: &TestApp, ids: &[SlotId]) -> (DateTime<Utc>, DateTime<Utc>) {
     (times[0].0, times[times.len() - 1].1)
 }
 
-fn uk(t: DateTime<Utc>) -> String {
+pub fn uk(t: DateTime<Utc>) -> String {
     t.with_timezone(&London)
         .to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
 }
 
 /// A valid Book body for `slots` (adjacent) for the setup's patient, booked by an urgent-care
 /// organisation.
-fn book_body(s: &Setup, ids: &[SlotId]) -> Value {
+pub fn book_body(s: &Setup, ids: &[SlotId]) -> Value {
     let (start, end) = slot_times(&s.app, ids);
     json!({
         "resourceType": "Appointment",
@@ -162,7 +173,7 @@ fn book_body(s: &Setup, ids: &[SlotId]) -> Value {
     })
 }
 
-fn with_scope(interaction: &str, scope: &str) -> reqwest::header::HeaderMap {
+pub fn with_scope(interaction: &str, scope: &str) -> reqwest::header::HeaderMap {
     let mut h = headers(interaction, ASID_A);
     let mut claims = super::claims();
     claims["requested_scope"] = json!(scope);
@@ -173,11 +184,11 @@ fn with_scope(interaction: &str, scope: &str) -> reqwest::header::HeaderMap {
     h
 }
 
-async fn post_book(app: &TestApp, body: &Value) -> Answer {
+pub async fn post_book(app: &TestApp, body: &Value) -> Answer {
     post_raw(app, serde_json::to_vec(body).unwrap()).await
 }
 
-async fn post_raw(app: &TestApp, body: Vec<u8>) -> Answer {
+pub async fn post_raw(app: &TestApp, body: Vec<u8>) -> Answer {
     let req = reqwest::Client::new()
         .post(format!("{}/Appointment", base(app, PRACTICE_A)))
         .headers(with_scope(BOOK, "patient/*.write"))
@@ -186,14 +197,14 @@ async fn post_raw(app: &TestApp, body: Vec<u8>) -> Answer {
     send(req).await
 }
 
-async fn read(app: &TestApp, id: &str) -> Answer {
+pub async fn read(app: &TestApp, id: &str) -> Answer {
     let req = reqwest::Client::new()
         .get(format!("{}/Appointment/{id}", base(app, PRACTICE_A)))
         .headers(with_scope(READ, "patient/*.read"));
     send(req).await
 }
 
-async fn put(app: &TestApp, interaction: &str, id: &str, etag: &str, body: &Value) -> Answer {
+pub async fn put(app: &TestApp, interaction: &str, id: &str, etag: &str, body: &Value) -> Answer {
     let req = reqwest::Client::new()
         .put(format!("{}/Appointment/{id}", base(app, PRACTICE_A)))
         .headers(with_scope(interaction, "patient/*.write"))
@@ -203,7 +214,7 @@ async fn put(app: &TestApp, interaction: &str, id: &str, etag: &str, body: &Valu
     send(req).await
 }
 
-async fn retrieve(app: &TestApp, patient: &str, starts: &[String]) -> Answer {
+pub async fn retrieve(app: &TestApp, patient: &str, starts: &[String]) -> Answer {
     let query: Vec<(&str, &str)> = starts.iter().map(|s| ("start", s.as_str())).collect();
     let req = reqwest::Client::new()
         .get(format!(
@@ -215,14 +226,14 @@ async fn retrieve(app: &TestApp, patient: &str, starts: &[String]) -> Answer {
     send(req).await
 }
 
-fn count_appointments(app: &TestApp) -> i64 {
+pub fn count_appointments(app: &TestApp) -> i64 {
     appointments::table
         .count()
         .get_result(&mut app.conn())
         .unwrap()
 }
 
-fn slot_status(app: &TestApp, id: SlotId) -> String {
+pub fn slot_status(app: &TestApp, id: SlotId) -> String {
     slots::table
         .find(id)
         .select(slots::status)
@@ -501,7 +512,7 @@ async fn bad_book_requests_get_the_digests_errors_and_write_nothing() {
 }
 
 /// Books the first free slot and returns the Appointment as booked.
-async fn booked(s: &Setup) -> Value {
+pub async fn booked(s: &Setup) -> Value {
     let res = post_book(&s.app, &book_body(s, &s.free[..1])).await;
     assert_eq!(res.status, 201, "{}", res.body);
     res.json()

@@ -2,6 +2,10 @@
 //! with both practices registered, valid SSP headers and token, and answers checked for what
 //! every GP Connect response carries.
 
+mod appointment_feed;
+mod appointment_inbound;
+mod appointment_rules;
+mod appointment_xml;
 mod appointments;
 mod bundle;
 mod limits;
@@ -24,7 +28,7 @@ use reqwest::header::HeaderMap;
 use serde_json::{Value, json};
 
 use crate::fixture::{self, Fixture, PRACTICE_A, PRACTICE_B, set};
-use crate::harness::{TestApp, spawn_app};
+use crate::harness::TestApp;
 
 pub const ASID_A: &str = "200000000359";
 pub const ASID_B: &str = "200000000360";
@@ -41,7 +45,14 @@ pub const ODS: &str = "https://fhir.nhs.uk/Id/ods-organization-code";
 
 /// A running app with the fixture loaded and both practices registered with an ASID.
 pub async fn app_with_fixture() -> (TestApp, Fixture) {
-    let app = spawn_app().await;
+    app_with_fixture_and(|_| {}).await
+}
+
+/// `app_with_fixture` with settings changed from their defaults.
+pub async fn app_with_fixture_and(
+    configure: impl FnOnce(&mut bookable::state::AppState),
+) -> (TestApp, Fixture) {
+    let app = crate::harness::spawn_app_with(configure).await;
     let mut conn = app.conn();
     let f = fixture::load(&mut conn);
     let actor = Actor::system("test");

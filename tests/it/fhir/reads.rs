@@ -54,6 +54,22 @@ async fn the_capability_statement_declares_slot_search_version_1_2_7() {
         let r = resources.iter().find(|r| r["type"] == kind).unwrap();
         assert_eq!(r["interaction"], json!([{ "code": "read" }]), "{kind}");
     }
+    // Book, Read, Amend and Cancel, Retrieve (issue 14); Find and Read a patient.
+    let appointment = resources
+        .iter()
+        .find(|r| r["type"] == "Appointment")
+        .unwrap();
+    assert_eq!(
+        appointment["interaction"],
+        json!([{ "code": "read" }, { "code": "create" }, { "code": "update" }, { "code": "search-type" }])
+    );
+    assert_eq!(appointment["searchParam"][0]["name"], "start");
+    let patient = resources.iter().find(|r| r["type"] == "Patient").unwrap();
+    assert_eq!(
+        patient["interaction"],
+        json!([{ "code": "read" }, { "code": "search-type" }])
+    );
+    assert_eq!(cs["rest"][0]["operation"][0]["name"], "gpc.registerpatient");
     let cs_model: fhir_model::stu3::resources::CapabilityStatement =
         serde_json::from_str(&answer.body).expect("a valid STU3 CapabilityStatement");
     assert_eq!(serde_json::to_value(&cs_model).unwrap(), cs);
