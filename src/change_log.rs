@@ -48,6 +48,35 @@ pub struct Change<'a> {
     pub after: Option<Value>,
 }
 
+impl<'a> Change<'a> {
+    /// `action` done to one row (`entity` `id`) of a practice's; its states with
+    /// [`Self::before`] and [`Self::after`].
+    pub fn edit(practice: PracticeId, action: &'a str, entity: &'a str, id: i64) -> Self {
+        Change {
+            practice: Some(practice),
+            action,
+            entity,
+            entity_id: Some(id),
+            before: None,
+            after: None,
+        }
+    }
+
+    pub fn before(self, state: Value) -> Self {
+        Change {
+            before: Some(state),
+            ..self
+        }
+    }
+
+    pub fn after(self, state: Value) -> Self {
+        Change {
+            after: Some(state),
+            ..self
+        }
+    }
+}
+
 pub fn record(conn: &mut PgConnection, actor: &Actor, change: Change<'_>) -> QueryResult<()> {
     diesel::insert_into(audit_log::table)
         .values(NewAuditRow {

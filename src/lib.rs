@@ -7,6 +7,7 @@ pub mod availability;
 pub mod change_log;
 pub mod credentials;
 pub mod db;
+pub mod document_import;
 pub mod fhir;
 pub mod patients;
 pub mod pds;

@@ -11,7 +11,7 @@ use chrono_tz::Europe::London;
 use super::error::AdminError;
 use super::security::csrf_token;
 
-use crate::availability::codes::{ORGANISATION_TYPES, PRACTITIONER_ROLES};
+use crate::availability::codes::OrganisationType;
 
 /// The header and navigation of a page.
 pub struct Layout {
@@ -90,20 +90,6 @@ pub fn local_stamp(t: &DateTime<Utc>) -> String {
         .to_string()
 }
 
-pub fn org_type_display(code: &str) -> String {
-    ORGANISATION_TYPES
-        .iter()
-        .find(|(c, _)| *c == code)
-        .map_or_else(|| code.to_owned(), |(_, d)| (*d).to_owned())
-}
-
-pub fn role_display(code: &str) -> String {
-    PRACTITIONER_ROLES
-        .iter()
-        .find(|(c, _)| *c == code)
-        .map_or_else(|| code.to_owned(), |(c, d)| format!("{d} ({c})"))
-}
-
 /// "Urgent care (NHS 111); ODS Y03032" — who may book, in words.
 pub fn audience(bookable: bool, org_types: &[String], ods_codes: &[String]) -> String {
     if !bookable {
@@ -114,7 +100,7 @@ pub fn audience(bookable: bool, org_types: &[String], ods_codes: &[String]) -> S
         parts.push(
             org_types
                 .iter()
-                .map(|t| org_type_display(t))
+                .map(|t| OrganisationType::label(t))
                 .collect::<Vec<_>>()
                 .join(", "),
         );

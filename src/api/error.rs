@@ -5,6 +5,8 @@ use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, ResponseError};
 use serde_json::json;
 
+use crate::document_import::ImportError;
+
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     #[error("a valid bearer token is required (a practice system credential)")]
@@ -110,4 +112,18 @@ pub fn json_error(err: actix_web::error::JsonPayloadError) -> ApiError {
 /// Path extractor errors (a non-numeric id) in the problem shape.
 pub fn path_error(err: actix_web::error::PathError) -> ApiError {
     ApiError::NotFound(format!("no such record: {err}"))
+}
+
+impl From<ImportError> for ApiError {
+    fn from(e: ImportError) -> Self {
+        match e {
+            e @ ImportError::Malformed(_) => ApiError::BadRequest(e.to_string()),
+            ImportError::Invalid(problems) => ApiError::Invalid {
+                message: "the import was rejected and nothing was written".into(),
+                problems,
+            },
+            e @ ImportError::UnknownPractice(_) => ApiError::NotFound(e.to_string()),
+            e => ApiError::internal(e),
+        }
+    }
 }

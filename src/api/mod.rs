@@ -16,7 +16,8 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::Utc;
 use diesel::prelude::*;
-use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::availability::booking::{self, Booker, BookingError};
@@ -25,7 +26,9 @@ use crate::change_log::Actor;
 use crate::credentials::{self, Authorised};
 use crate::db::ids::{BookingId, PracticeId, SlotId};
 use crate::db::schema::slots;
-use crate::rota_import::{self, ImportError};
+use crate::document_import::ImportError;
+use crate::patients::import as patient_import;
+use crate::rota_import;
 use crate::state::AppState;
 
 /// The practice in the path, and who is acting for it.
@@ -78,74 +81,64 @@ where
     .await
 }
 
-async fn import_rota(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    path: web::Path<String>,
-    payload: web::Payload,
-) -> Result<HttpResponse, ApiError> {
-    let ods = path.into_inner();
-    // The credential is checked before the body is read.
-    for_practice(&state, &req, ods.clone(), |_, _| Ok(())).await?;
-    let json = body::read_document(&req, payload, body::DOCUMENT_LIMIT).await?;
-    let summary = for_practice(&state, &req, ods.clone(), move |conn, caller| {
-        let doc: rota_import::ImportDocument = serde_json::from_str(&json)
-            .map_err(|e| ApiError::BadRequest(ImportError::Malformed(e).to_string()))?;
-        if !doc.practice.eq_ignore_ascii_case(&ods) {
-            return Err(ApiError::Invalid {
-                message: "the document is for another practice".into(),
-                problems: vec![format!(
-                    "practice: '{}' is not {ods}, the practice of this call",
-                    doc.practice
-                )],
-            });
-        }
-        rota_import::import(conn, &caller.actor, &doc).map_err(|e| match e {
-            ImportError::Invalid(problems) => ApiError::Invalid {
-                message: "the import was rejected and nothing was written".into(),
-                problems,
-            },
-            e @ ImportError::UnknownPractice(_) => ApiError::NotFound(e.to_string()),
-            e => ApiError::internal(e),
-        })
-    })
-    .await?;
-    Ok(HttpResponse::Ok().json(summary))
+/// A document the JSON API imports for one practice: its rota, its patient list.
+trait Document: DeserializeOwned + Send + 'static {
+    type Summary: Serialize + Send + 'static;
+    /// The largest body taken (bytes).
+    const LIMIT: usize;
+    /// The ODS code the document names.
+    fn practice(&self) -> &str;
+    fn import(&self, conn: &mut PgConnection, actor: &Actor) -> Result<Self::Summary, ImportError>;
 }
 
-/// The practice's patient list (README, "Importing patients"): `200` with counts, `422` with
-/// every problem and nothing written. A list larger than [`body::PATIENTS_LIMIT`] is sent in
-/// several documents (the import never removes a patient a document leaves out).
-async fn import_patients(
+impl Document for rota_import::ImportDocument {
+    type Summary = rota_import::ImportSummary;
+    const LIMIT: usize = body::DOCUMENT_LIMIT;
+    fn practice(&self) -> &str {
+        &self.practice
+    }
+    fn import(&self, conn: &mut PgConnection, actor: &Actor) -> Result<Self::Summary, ImportError> {
+        rota_import::import(conn, actor, self)
+    }
+}
+
+/// A list larger than [`body::PATIENTS_LIMIT`] is sent in several documents (the import never
+/// removes a patient a document leaves out).
+impl Document for patient_import::PatientDocument {
+    type Summary = patient_import::ImportSummary;
+    const LIMIT: usize = body::PATIENTS_LIMIT;
+    fn practice(&self) -> &str {
+        &self.practice
+    }
+    fn import(&self, conn: &mut PgConnection, actor: &Actor) -> Result<Self::Summary, ImportError> {
+        patient_import::import(conn, actor, self)
+    }
+}
+
+/// Imports a practice's rota or patient list (README, "Importing a rota", "Importing patients"):
+/// `200` with counts, `422` with every problem and nothing written. The credential is checked
+/// before the body is read; a document naming another practice than the path's is refused.
+async fn import<D: Document>(
     state: web::Data<AppState>,
     req: HttpRequest,
     path: web::Path<String>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    use crate::patients::import::{self as patient_import, ImportError as PatientImportError};
     let ods = path.into_inner();
     for_practice(&state, &req, ods.clone(), |_, _| Ok(())).await?;
-    let json = body::read_document(&req, payload, body::PATIENTS_LIMIT).await?;
+    let json = body::read_document(&req, payload, D::LIMIT).await?;
     let summary = for_practice(&state, &req, ods.clone(), move |conn, caller| {
-        let doc: patient_import::PatientDocument = serde_json::from_str(&json)
-            .map_err(|e| ApiError::BadRequest(PatientImportError::Malformed(e).to_string()))?;
-        if !doc.practice.eq_ignore_ascii_case(&ods) {
+        let doc: D = serde_json::from_str(&json).map_err(ImportError::Malformed)?;
+        if !doc.practice().eq_ignore_ascii_case(&ods) {
             return Err(ApiError::Invalid {
                 message: "the document is for another practice".into(),
                 problems: vec![format!(
                     "practice: '{}' is not {ods}, the practice of this call",
-                    doc.practice
+                    doc.practice()
                 )],
             });
         }
-        patient_import::import(conn, &caller.actor, &doc).map_err(|e| match e {
-            PatientImportError::Invalid(problems) => ApiError::Invalid {
-                message: "the import was rejected and nothing was written".into(),
-                problems,
-            },
-            e @ PatientImportError::UnknownPractice(_) => ApiError::NotFound(e.to_string()),
-            e => ApiError::internal(e),
-        })
+        Ok(doc.import(conn, &caller.actor)?)
     })
     .await?;
     Ok(HttpResponse::Ok().json(summary))
@@ -248,8 +241,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     .error_handler(|e, _| error::json_error(e).into()),
             )
             .app_data(web::PathConfig::default().error_handler(|e, _| error::path_error(e).into()))
-            .route("/practices/{ods}/rota", web::post().to(import_rota))
-            .route("/practices/{ods}/patients", web::post().to(import_patients))
+            .route(
+                "/practices/{ods}/rota",
+                web::post().to(import::<rota_import::ImportDocument>),
+            )
+            .route(
+                "/practices/{ods}/patients",
+                web::post().to(import::<patient_import::PatientDocument>),
+            )
             .route("/practices/{ods}/bookings", web::post().to(book))
             .configure(appointments::routes)
             .route(

@@ -106,14 +106,9 @@ pub fn book_all(
             change_log::record(
                 conn,
                 actor,
-                Change {
-                    practice: Some(practice),
-                    action: "book",
-                    entity: "slot",
-                    entity_id: Some(slot.0),
-                    before: Some(json!({ "status": "free" })),
-                    after: Some(json!({ "status": "busy", "booking": id, "booked_by": booker })),
-                },
+                Change::edit(practice, "book", "slot", slot.0)
+                    .before(json!({ "status": "free" }))
+                    .after(json!({ "status": "busy", "booking": id, "booked_by": booker })),
             )?;
             ids.push(id);
         }
@@ -148,14 +143,9 @@ pub fn release(
         change_log::record(
             conn,
             actor,
-            Change {
-                practice: Some(practice),
-                action: "release",
-                entity: "slot",
-                entity_id: Some(slot.0),
-                before: Some(json!({ "status": "busy", "booking": booking })),
-                after: Some(json!({ "status": "free" })),
-            },
+            Change::edit(practice, "release", "slot", slot.0)
+                .before(json!({ "status": "busy", "booking": booking }))
+                .after(json!({ "status": "free" })),
         )?;
         Ok(slot)
     })

@@ -133,6 +133,15 @@ impl PractitionerRole {
     pub fn display(&self) -> &'static str {
         self.display
     }
+
+    /// "General Medical Practitioner (R0260)" for managers' pages, or `code` itself when it is
+    /// no role GP Connect knows.
+    pub fn label(code: &str) -> String {
+        Self::parse(code).map_or_else(
+            |_| code.to_owned(),
+            |r| format!("{} ({})", r.display, r.code),
+        )
+    }
 }
 
 /// Codes of GPConnect-OrganisationType-1 a practice can restrict slots to, with display names.
@@ -177,6 +186,12 @@ impl OrganisationType {
 
     pub fn display(&self) -> &'static str {
         self.display
+    }
+
+    /// The display name for managers' pages, or `code` itself when it is no type GP Connect
+    /// knows.
+    pub fn label(code: &str) -> String {
+        Self::parse(code).map_or_else(|_| code.to_owned(), |t| t.display.to_owned())
     }
 }
 

@@ -23,6 +23,7 @@ use crate::availability::codes::OdsCode;
 use crate::change_log::Actor;
 use crate::db::ids::LocationId;
 use crate::db::schema::{locations, patients};
+pub use crate::document_import::ImportError;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -82,18 +83,6 @@ pub struct PatientIn {
     pub sensitive: bool,
     /// The `id` of a location of the rota import: the preferred branch surgery.
     pub preferred_branch: Option<String>,
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum ImportError {
-    #[error("the import is not valid JSON of the expected shape: {0}")]
-    Malformed(#[from] serde_json::Error),
-    #[error("unknown practice '{0}': create it first (bookable practice add)")]
-    UnknownPractice(String),
-    #[error("the import was rejected and nothing was written:\n- {}", .0.join("\n- "))]
-    Invalid(Vec<String>),
-    #[error(transparent)]
-    Database(#[from] diesel::result::Error),
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]

@@ -14,13 +14,14 @@ use super::figures::{
     BreakdownRow, CapacityReport, DayCapacity, Figures, HiddenCount, Nhs111Day, PracticeCapacity,
     Totals, WeekCapacity,
 };
-use super::labels::{channel_label, named_label, org_type_label, role_label};
+use super::labels::{channel_label, named_label, role_label};
 use super::period::{Period, iso_week};
 use super::settings;
 use super::summary::{
     BREAKDOWN_KINDS, FIRST_SETS, HIDDEN_SET, ORG_TYPE_COLUMNS, ORG_TYPE_SETS, TOTAL_COLUMNS,
     TOTAL_SETS, first_stage, grouping, org_type_values, past_bit, refresh_summary,
 };
+use crate::availability::codes::OrganisationType;
 use crate::db::ids::PracticeId;
 use crate::db::named::{Statement, Value};
 use crate::practice::Practice;
@@ -292,7 +293,7 @@ fn assemble(
         .iter()
         .map(|t| BreakdownRow {
             key: Some((*t).to_owned()),
-            label: org_type_label(t),
+            label: OrganisationType::label(t),
             total: rows.figures(("org-type", None, None, None, Some(t))),
             weeks: weeks
                 .iter()

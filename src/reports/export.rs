@@ -7,10 +7,10 @@ use serde::Serialize;
 
 use super::capacity::capacity_report_in_transaction;
 use super::figures::{BreakdownRow, CapacityReport, Figures, Totals};
-use super::labels::org_type_label;
 use super::period::Period;
 use super::slot_lines::{SlotLine, exposed_slots, hidden_slots};
 use super::summary::refresh_summary;
+use crate::availability::codes::OrganisationType;
 use crate::db::ids::PracticeId;
 
 /// The report as served: the capacity figures and the two slot lists.
@@ -272,7 +272,7 @@ pub fn bookable_by(s: &SlotLine) -> String {
     let parts: Vec<String> = s
         .org_types
         .iter()
-        .map(|t| org_type_label(t))
+        .map(|t| OrganisationType::label(t))
         .chain(s.ods_codes.iter().cloned())
         .chain(s.groups.iter().map(|g| format!("group {g}")))
         .collect();
@@ -297,7 +297,7 @@ pub fn rows(report: &Report, table: Table) -> Vec<Vec<String>> {
                     .chain(
                         c.org_types
                             .iter()
-                            .map(|t| format!("exposed slots for {}", org_type_label(t))),
+                            .map(|t| format!("exposed slots for {}", OrganisationType::label(t))),
                     ),
             )];
             for d in &c.days {

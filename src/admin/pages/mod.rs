@@ -26,8 +26,7 @@ use chrono_tz::Europe::London;
 use super::auth;
 use super::error::AdminError;
 use super::forms::{self, Errors};
-use super::view::org_type_display;
-use crate::availability::codes::OdsCode;
+use crate::availability::codes::{OdsCode, OrganisationType};
 use crate::availability::manage::{EditError, SlotBookability};
 use crate::availability::query::Consumer;
 use crate::availability::rules::Bookability;
@@ -85,7 +84,7 @@ fn consumer_from(
 fn consumer_label(c: &Consumer) -> String {
     let mut parts = Vec::new();
     if let Some(t) = &c.org_type {
-        parts.push(org_type_display(t));
+        parts.push(OrganisationType::label(t));
     }
     if let Some(o) = &c.ods_code {
         parts.push(format!("ODS {o}"));

@@ -13,7 +13,7 @@ use crate::admin::access::PracticeAccess;
 use crate::admin::auth::run;
 use crate::admin::error::AdminError;
 use crate::admin::forms::{self, Errors, Form};
-use crate::admin::view::{Layout, audience, html, role_display, see_other, set_flash};
+use crate::admin::view::{Layout, audience, html, see_other, set_flash};
 use crate::availability::codes::{
     DeliveryChannel, ORGANISATION_TYPES, PRACTITIONER_ROLES, PractitionerRole,
 };
@@ -73,7 +73,7 @@ pub async fn schedules_page(
                 .schedule
                 .practitioner_role
                 .as_deref()
-                .map_or_else(|| "Not set".into(), role_display),
+                .map_or_else(|| "Not set".into(), PractitionerRole::label),
             channel: o
                 .schedule
                 .delivery_channel

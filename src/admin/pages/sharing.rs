@@ -13,7 +13,7 @@ use crate::admin::access::PracticeAccess;
 use crate::admin::auth::run;
 use crate::admin::error::AdminError;
 use crate::admin::forms::{self, Errors, Form};
-use crate::admin::view::{Layout, html, org_type_display, see_other, set_flash};
+use crate::admin::view::{Layout, html, see_other, set_flash};
 use crate::availability::codes::{ORGANISATION_TYPES, OdsCode, OrganisationType};
 use crate::availability::groups::{self, GroupError, OrgGroup, Target};
 use crate::availability::limits::{
@@ -126,7 +126,7 @@ fn page(
                     .map_or_else(|| s.to_string(), schedule_name),
             },
             who: match &l.subject {
-                Subject::OrgType(t) => org_type_display(t),
+                Subject::OrgType(t) => OrganisationType::label(t),
                 Subject::Ods(o) => format!("ODS code {o}"),
                 Subject::Group(g) => format!("Group: {}", group_name(*g)),
             },

@@ -1,0 +1,202 @@
+//! Many slots at once: a selection (days, weekdays, times, slot type) and one setting applied
+//! to all of it in one transaction, or to none.
+
+use chrono::{NaiveDate, NaiveTime, Weekday};
+use diesel::prelude::*;
+use diesel::sql_types::{Array, BigInt, Bool, Int4, Nullable, Text, Time, Timestamptz};
+use serde::Serialize;
+
+use super::{EditError, SlotBookability};
+use crate::availability::codes::DeliveryChannel;
+use crate::availability::query;
+use crate::availability::rules::{Exposable, Refusal, check_can_be_bookable};
+use crate::change_log::Actor;
+use crate::db::ids::{PracticeId, ScheduleId};
+
+/// Which slots a bulk edit applies to. Days, weekdays and times are UK local.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SlotSelection {
+    pub schedule: Option<ScheduleId>,
+    pub first_day: NaiveDate,
+    pub last_day: NaiveDate,
+    /// Empty: every day of the week.
+    pub weekdays: Vec<Weekday>,
+    /// Slots starting at or after this local time.
+    pub from_time: Option<NaiveTime>,
+    /// Slots starting before this local time.
+    pub until_time: Option<NaiveTime>,
+    pub slot_type: Option<String>,
+}
+
+impl SlotSelection {
+    pub const MAX_DAYS: i64 = 366;
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct BulkOutcome {
+    /// Slots the selection matched.
+    pub matched: usize,
+    /// Slots whose setting changed (each with one audit row).
+    pub changed: usize,
+}
+
+#[derive(QueryableByName)]
+struct Selected {
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+    #[diesel(sql_type = Nullable<Text>)]
+    delivery_channel: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    practitioner_role: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    slot_type: Option<String>,
+    #[diesel(sql_type = Bool)]
+    schedule_bookable: bool,
+}
+
+const BULK_SELECT_SQL: &str = "
+SELECT sl.id, COALESCE(sl.delivery_channel, sc.delivery_channel) AS delivery_channel,
+       sc.practitioner_role, sl.slot_type, sc.gpc_bookable AS schedule_bookable
+FROM slots sl JOIN schedules sc ON sc.id = sl.schedule_id
+WHERE sl.practice_id = $1
+  AND ($2::bigint IS NULL OR sl.schedule_id = $2)
+  AND sl.start_at >= $3 AND sl.start_at < $4
+  AND (cardinality($5::int4[]) = 0
+       OR EXTRACT(ISODOW FROM sl.start_at AT TIME ZONE 'Europe/London')::int4 = ANY($5))
+  AND ($6::time IS NULL OR (sl.start_at AT TIME ZONE 'Europe/London')::time >= $6)
+  AND ($7::time IS NULL OR (sl.start_at AT TIME ZONE 'Europe/London')::time < $7)
+  AND ($8::text IS NULL OR sl.slot_type = $8)
+ORDER BY sl.id
+FOR UPDATE OF sl";
+
+/// Changes, and audits one row for each, only the slots whose setting differs.
+const BULK_UPDATE_SQL: &str = "
+WITH old AS (
+    SELECT id, gpc_bookable, bookable_org_types, bookable_ods_codes, version
+    FROM slots
+    WHERE practice_id = $1 AND id = ANY($2)
+      AND (gpc_bookable, bookable_org_types, bookable_ods_codes)
+          IS DISTINCT FROM ($3::boolean, $4::text[], $5::text[])
+), changed AS (
+    UPDATE slots s
+    SET gpc_bookable = $3, bookable_org_types = $4, bookable_ods_codes = $5,
+        version = s.version + 1
+    FROM old
+    WHERE s.id = old.id
+    RETURNING s.id, s.version, old.gpc_bookable AS old_bookable,
+              old.bookable_org_types AS old_types, old.bookable_ods_codes AS old_codes,
+              old.version AS old_version
+)
+INSERT INTO audit_log (practice_id, user_id, actor, action, entity, entity_id, before, after)
+SELECT $1, $6, $7, 'bulk-update', 'slot', c.id,
+       jsonb_build_object('gpc_bookable', c.old_bookable, 'bookable_org_types', to_jsonb(c.old_types),
+                          'bookable_ods_codes', to_jsonb(c.old_codes), 'version', c.old_version),
+       jsonb_build_object('gpc_bookable', $3::boolean, 'bookable_org_types', to_jsonb($4::text[]),
+                          'bookable_ods_codes', to_jsonb($5::text[]), 'version', c.version)
+FROM changed c";
+
+/// Applies `setting` to every slot `selection` matches, in one transaction: all of them or,
+/// when any can't take it, none.
+pub fn bulk_update_slots(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    practice: PracticeId,
+    selection: &SlotSelection,
+    setting: &SlotBookability,
+) -> Result<BulkOutcome, EditError> {
+    if selection.last_day < selection.first_day {
+        return Err(EditError::Invalid(
+            "the last day is before the first day".into(),
+        ));
+    }
+    if (selection.last_day - selection.first_day).num_days() >= SlotSelection::MAX_DAYS {
+        return Err(EditError::Invalid(format!(
+            "a bulk edit covers at most {} days",
+            SlotSelection::MAX_DAYS
+        )));
+    }
+    let from = query::local_midnight(selection.first_day);
+    let to = query::local_midnight(selection.last_day + chrono::Days::new(1));
+    let weekdays: Vec<i32> = selection
+        .weekdays
+        .iter()
+        .map(|d| d.number_from_monday() as i32)
+        .collect();
+    conn.transaction(|conn| {
+        let selected: Vec<Selected> = diesel::sql_query(BULK_SELECT_SQL)
+            .bind::<BigInt, _>(practice.0)
+            .bind::<Nullable<BigInt>, _>(selection.schedule.map(|s| s.0))
+            .bind::<Timestamptz, _>(from)
+            .bind::<Timestamptz, _>(to)
+            .bind::<Array<Int4>, _>(&weekdays)
+            .bind::<Nullable<Time>, _>(selection.from_time)
+            .bind::<Nullable<Time>, _>(selection.until_time)
+            .bind::<Nullable<Text>, _>(selection.slot_type.as_deref())
+            .load(conn)?;
+        let mut refused = [0usize; 3];
+        for s in &selected {
+            let bookable_after = match setting {
+                SlotBookability::Own(b) => b.bookable,
+                SlotBookability::FollowSchedule => s.schedule_bookable,
+            };
+            if !bookable_after {
+                continue;
+            }
+            let channel = s
+                .delivery_channel
+                .as_deref()
+                .map(DeliveryChannel::parse)
+                .transpose()
+                .map_err(|e| EditError::Invalid(e.0))?;
+            // Following a bookable schedule is refused only for Visit: a slot without a type
+            // under a bookable schedule is simply not offered (the query module says why).
+            let slot_type = match setting {
+                SlotBookability::Own(_) => Some(s.slot_type.as_deref()),
+                SlotBookability::FollowSchedule => None,
+            };
+            if let Err(reason) = check_can_be_bookable(&Exposable {
+                channel,
+                practitioner_role: s.practitioner_role.as_deref(),
+                slot_type,
+            }) {
+                refused[refusal_rank(reason)] += 1;
+            }
+        }
+        let ranked = [
+            Refusal::Visit,
+            Refusal::NoPractitionerRole,
+            Refusal::NoSlotType,
+        ];
+        if let Some((reason, count)) = ranked
+            .into_iter()
+            .map(|r| (r, refused[refusal_rank(r)]))
+            .find(|(_, n)| *n > 0)
+        {
+            return Err(EditError::RefusedSlots { reason, count });
+        }
+        let ids: Vec<i64> = selected.iter().map(|s| s.id).collect();
+        let (bookable, types, codes) = setting.columns();
+        let changed = diesel::sql_query(BULK_UPDATE_SQL)
+            .bind::<BigInt, _>(practice.0)
+            .bind::<Array<BigInt>, _>(&ids)
+            .bind::<Nullable<Bool>, _>(bookable)
+            .bind::<Array<Text>, _>(&types)
+            .bind::<Array<Text>, _>(&codes)
+            .bind::<Nullable<BigInt>, _>(actor.user.map(|u| u.0))
+            .bind::<Text, _>(&actor.name)
+            .execute(conn)?;
+        Ok(BulkOutcome {
+            matched: selected.len(),
+            changed,
+        })
+    })
+}
+
+/// Refusals in the order they are reported: Visit first, as the one a manager can't fix.
+fn refusal_rank(r: Refusal) -> usize {
+    match r {
+        Refusal::Visit => 0,
+        Refusal::NoPractitionerRole => 1,
+        Refusal::NoSlotType => 2,
+    }
+}
