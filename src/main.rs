@@ -363,6 +363,7 @@ async fn main() -> anyhow::Result<()> {
                 &Actor::system("demo"),
                 bookable::patients::import::DEMO_PATIENTS,
             )?;
+            bookable::seed::appointments::seed(&mut conn, today)?;
             let pds = match bookable::pds::settings::PdsSettings::from_env() {
                 Some(pds) => pds,
                 None => {

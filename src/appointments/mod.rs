@@ -8,6 +8,7 @@ pub mod book;
 pub mod change;
 pub mod events;
 pub mod inbound;
+pub mod listing;
 mod load;
 
 use chrono::{DateTime, Utc};

@@ -69,3 +69,51 @@ fn the_demo_seed_is_realistic_and_can_run_twice() {
         "the PCN group sees the nurse clinic"
     );
 }
+
+#[test]
+fn the_demo_has_appointments_in_every_state_and_seeds_them_once() {
+    use bookable::db::schema::{appointment_events, appointments};
+    let db = TestDb::new();
+    let mut conn = db.conn();
+    let today = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
+    demo::seed(&mut conn, today).unwrap();
+    bookable::patients::import::import_json(
+        &mut conn,
+        &bookable::change_log::Actor::system("test"),
+        bookable::patients::import::DEMO_PATIENTS,
+    )
+    .unwrap();
+    bookable::seed::appointments::seed(&mut conn, today).unwrap();
+    let states = |conn: &mut PgConnection| -> Vec<(String, String, i32)> {
+        appointments::table
+            .order(appointments::id)
+            .select((
+                appointments::source,
+                appointments::status,
+                appointments::version,
+            ))
+            .load(conn)
+            .unwrap()
+    };
+    let seeded = states(&mut conn);
+    let has = |source: &str, status: &str, version: i32| {
+        seeded
+            .iter()
+            .any(|s| (s.0.as_str(), s.1.as_str(), s.2) == (source, status, version))
+    };
+    assert!(has("gp-connect", "booked", 1), "{seeded:?}");
+    assert!(has("gp-connect", "booked", 2), "amended: {seeded:?}");
+    assert!(has("gp-connect", "cancelled", 2), "{seeded:?}");
+    assert!(has("practice-system", "booked", 1), "{seeded:?}");
+    assert!(has("practice-system", "cancelled", 1), "{seeded:?}");
+    let kinds: Vec<String> = appointment_events::table
+        .order(appointment_events::seq)
+        .select(appointment_events::kind)
+        .load(&mut conn)
+        .unwrap();
+    for kind in ["booked", "amended", "cancelled"] {
+        assert!(kinds.iter().any(|k| k == kind), "{kind}: {kinds:?}");
+    }
+    bookable::seed::appointments::seed(&mut conn, today).unwrap();
+    assert_eq!(states(&mut conn), seeded, "a second seed changes nothing");
+}

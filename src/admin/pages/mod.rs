@@ -7,6 +7,7 @@
 //! [`PracticeAccess`]: crate::admin::access::PracticeAccess
 
 mod account;
+mod appointments;
 mod audit;
 mod bulk;
 mod index;
@@ -51,6 +52,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route("/bulk", web::post().to(bulk::bulk_save))
                 .route("/preview", web::get().to(preview::preview_page))
                 .route("/audit", web::get().to(audit::audit_page))
+                .route(
+                    "/appointments",
+                    web::get().to(appointments::appointments_page),
+                )
                 .route(
                     "/registrations",
                     web::get().to(registrations::registrations_page),

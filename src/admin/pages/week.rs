@@ -16,6 +16,7 @@ use crate::admin::auth::run;
 use crate::admin::error::AdminError;
 use crate::admin::forms::Errors;
 use crate::admin::view::{Layout, audience, html, local_day, local_time};
+use crate::appointments::listing;
 use crate::availability::codes::ORGANISATION_TYPES;
 use crate::availability::limits;
 use crate::availability::manage;
@@ -45,6 +46,8 @@ struct WeekSlot {
     /// For the chosen consumer: None when no consumer is chosen.
     visible_to_consumer: Option<bool>,
     consumer_reasons: Vec<String>,
+    /// For a slot an appointment holds: who booked it, and how.
+    booked_by: Option<String>,
 }
 
 struct WeekDay {
@@ -107,7 +110,7 @@ pub async fn week_page(
     let consumer = consumer_from(&q.org_type, &q.ods_code, &mut errors);
     let chosen = consumer.clone();
     let practice = access.id();
-    let (schedules, slots, exposure, for_consumer, limits) = run(&state, move |conn| {
+    let (schedules, slots, exposure, for_consumer, limits, booked) = run(&state, move |conn| {
         if let Some(s) = schedule {
             manage::schedule(conn, practice, s)?.ok_or(AdminError::NotFound)?;
         }
@@ -129,7 +132,8 @@ pub async fn week_page(
             None => None,
         };
         let limits = limits::list(conn, practice)?;
-        Ok((schedules, slots, exposure, for_consumer, limits))
+        let booked = listing::booked_slots(conn, practice, from, to)?;
+        Ok((schedules, slots, exposure, for_consumer, limits, booked))
     })
     .await?;
     let exposure: HashMap<SlotId, query::SlotExposure> =
@@ -176,6 +180,14 @@ pub async fn week_page(
             hidden_because,
             visible_to_consumer,
             consumer_reasons,
+            booked_by: booked.get(&s.id).map(|b| {
+                let how = if b.gp_connect {
+                    "booked through GP Connect"
+                } else {
+                    "booked in the practice's clinical system"
+                };
+                format!("{} ({}), {how}", b.org_name, b.org_ods_code)
+            }),
         };
         match days.last_mut() {
             Some(d) if d.day == day => d.slots.push(slot),

@@ -2,6 +2,7 @@
 //! with both practices registered, valid SSP headers and token, and answers checked for what
 //! every GP Connect response carries.
 
+mod appointment_admin;
 mod appointment_feed;
 mod appointment_inbound;
 mod appointment_rules;
