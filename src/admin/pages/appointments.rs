@@ -14,8 +14,9 @@ use chrono::Utc;
 use crate::admin::access::PracticeAccess;
 use crate::admin::auth::run;
 use crate::admin::error::AdminError;
-use crate::admin::view::{Layout, html, local_day, local_stamp, local_time, org_type_display};
+use crate::admin::view::{Layout, html, local_day, local_stamp, local_time};
 use crate::appointments::listing;
+use crate::availability::codes::OrganisationType;
 use crate::state::AppState;
 
 /// The most appointments the page shows.
@@ -75,7 +76,7 @@ pub async fn appointments_page(
                 kind: a
                     .org_type
                     .as_deref()
-                    .map(org_type_display)
+                    .map(OrganisationType::label)
                     .unwrap_or_else(|| "Type not given".into()),
                 booked: 0,
                 cancelled: 0,
