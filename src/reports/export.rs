@@ -10,6 +10,7 @@ use super::figures::{BreakdownRow, CapacityReport, Figures, Totals};
 use super::period::Period;
 use super::slot_lines::{SlotLine, exposed_slots, hidden_slots};
 use super::summary::refresh_summary;
+use super::uptake::{Uptake, UptakeRow, uptake};
 use crate::availability::codes::OrganisationType;
 use crate::db::ids::PracticeId;
 
@@ -22,6 +23,8 @@ pub struct Report {
     pub hidden_slots: Vec<SlotLine>,
     /// Every exposed slot, booked or free.
     pub detail: Vec<SlotLine>,
+    /// GP Connect bookings against what was offered, by organisation type and organisation.
+    pub uptake: Uptake,
 }
 
 impl Report {
@@ -49,8 +52,10 @@ impl Report {
             .read_only()
             .repeatable_read()
             .run(|conn| {
+                let capacity = capacity_report_in_transaction(conn, practices, period, now)?;
                 Ok(Report {
-                    capacity: capacity_report_in_transaction(conn, practices, period, now)?,
+                    uptake: uptake(conn, practices, period, &capacity)?,
+                    capacity,
                     hidden_slots: hidden_slots(conn, practices, period, now)?,
                     detail: if with_detail {
                         exposed_slots(conn, practices, period)?
@@ -76,10 +81,12 @@ pub enum Table {
     Nhs111,
     Hidden,
     Detail,
+    UptakeOrgTypes,
+    UptakeOrganisations,
 }
 
 impl Table {
-    pub const ALL: [Table; 11] = [
+    pub const ALL: [Table; 13] = [
         Table::Days,
         Table::Weeks,
         Table::Practices,
@@ -91,6 +98,8 @@ impl Table {
         Table::Nhs111,
         Table::Hidden,
         Table::Detail,
+        Table::UptakeOrgTypes,
+        Table::UptakeOrganisations,
     ];
 
     /// The table's name in URLs and file names.
@@ -107,6 +116,8 @@ impl Table {
             Table::Nhs111 => "nhs111",
             Table::Hidden => "hidden",
             Table::Detail => "detail",
+            Table::UptakeOrgTypes => "uptake-organisation-types",
+            Table::UptakeOrganisations => "uptake-organisations",
         }
     }
 
@@ -127,6 +138,12 @@ impl Table {
             Table::Nhs111 => "NHS 111 direct booking minimum",
             Table::Hidden => "Hidden capacity",
             Table::Detail => "Exposed slots",
+            Table::UptakeOrgTypes => {
+                "GP Connect bookings by organisation type, against slots offered"
+            }
+            Table::UptakeOrganisations => {
+                "GP Connect bookings by organisation, against slots offered"
+            }
         }
     }
 }
@@ -215,6 +232,36 @@ fn breakdown(rows: &[BreakdownRow], report: &CapacityReport, what: &str) -> Vec<
         row.extend(figures(&r.total));
         row.extend(r.weeks.iter().map(|f| f.slots.to_string()));
         out.push(row);
+    }
+    out
+}
+
+fn uptake_rows(rows: &[UptakeRow], what: &str) -> Vec<Vec<String>> {
+    let mut out = vec![
+        [
+            what,
+            "code",
+            "organisation type",
+            "slots booked",
+            "appointments booked",
+            "appointments cancelled",
+            "slots offered",
+            "uptake",
+        ]
+        .map(str::to_owned)
+        .to_vec(),
+    ];
+    for r in rows {
+        out.push(vec![
+            text(&r.label),
+            opt(r.key.as_deref()),
+            opt(r.org_type.as_deref()),
+            r.booked_slots.to_string(),
+            r.booked_appointments.to_string(),
+            r.cancelled_appointments.to_string(),
+            r.offered_slots.to_string(),
+            share(r.uptake),
+        ]);
     }
     out
 }
@@ -398,6 +445,8 @@ pub fn rows(report: &Report, table: Table) -> Vec<Vec<String>> {
         }
         Table::Hidden => slot_lines(&report.hidden_slots, true),
         Table::Detail => slot_lines(&report.detail, false),
+        Table::UptakeOrgTypes => uptake_rows(&report.uptake.by_org_type, "organisation type"),
+        Table::UptakeOrganisations => uptake_rows(&report.uptake.by_organisation, "organisation"),
     }
 }
 

@@ -28,6 +28,8 @@
 //! - **By named organisation**: slots restricted to ODS codes or groups count once under each
 //!   code and group (`group:<name>`) they name; the others under "any organisation".
 //! - **By channel, practitioner role, slot type**: each exposed slot once, under its own value.
+//! - **Uptake** ([`uptake`]): slots booked through GP Connect by organisation type and by
+//!   organisation, against the exposed slots offered to them.
 //!
 //! # NHS 111 direct booking minimum
 //! The GP contract asks a practice to make at least one appointment a day per 3,000 registered
@@ -55,4 +57,5 @@ pub mod period;
 pub mod settings;
 pub mod slot_lines;
 pub mod summary;
+pub mod uptake;
 pub mod web;

@@ -131,3 +131,82 @@ async fn the_appointments_page_and_the_week_view_show_who_booked_without_clinica
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
+
+#[actix_web::test]
+async fn the_reports_add_uptake_by_organisation_type_and_organisation_against_what_was_offered() {
+    use bookable::reports::export::Report;
+    use bookable::reports::period::Period;
+    let s = setup().await;
+    assert_eq!(
+        post_book(&s.app, &book_body(&s, &s.free[..1])).await.status,
+        201
+    );
+    let second = post_book(&s.app, &book_body(&s, &s.free[1..2]))
+        .await
+        .json();
+    let mut cancel = second.clone();
+    cancel["status"] = json!("cancelled");
+    cancel["extension"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({ "url": CANCELLATION_REASON, "valueString": "Feeling much better" }));
+    let id = second["id"].as_str().unwrap();
+    assert_eq!(
+        put(&s.app, CANCEL, id, "W/\"1\"", &cancel).await.status,
+        200
+    );
+    let mut conn = s.app.conn();
+    let a = practice_id(&mut conn, PRACTICE_A);
+    let today = Utc::now().with_timezone(&London).date_naive();
+    let period = Period::new(today, today + Days::new(6)).unwrap();
+    let report = Report::load(&mut conn, &[a], &period, Utc::now()).unwrap();
+    // The four APPT slots are open to everyone: offered to each type and to Z100.
+    let urgent = report
+        .uptake
+        .by_org_type
+        .iter()
+        .find(|r| r.key.as_deref() == Some("urgent-care"))
+        .unwrap();
+    assert_eq!(
+        (
+            urgent.booked_slots,
+            urgent.booked_appointments,
+            urgent.cancelled_appointments,
+            urgent.offered_slots,
+            urgent.uptake
+        ),
+        (1, 1, 1, 4, Some(25.0))
+    );
+    let practices = report
+        .uptake
+        .by_org_type
+        .iter()
+        .find(|r| r.key.as_deref() == Some("gp-practice"))
+        .unwrap();
+    assert_eq!((practices.booked_slots, practices.uptake), (0, Some(0.0)));
+    let [org] = report.uptake.by_organisation.as_slice() else {
+        panic!("{:?}", report.uptake.by_organisation)
+    };
+    assert_eq!(org.label, "North Ambulance Service (Z100)");
+    assert_eq!((org.booked_slots, org.offered_slots), (1, 4));
+
+    // On the report page and as CSV.
+    add_user(&s.app, "viewer.a", &[(a, Role::Viewer)]);
+    let session = sign_in(&s.app, "viewer.a").await;
+    let (status, page) = session
+        .get(&format!("/practices/{PRACTICE_A}/reports"))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("GP Connect bookings by organisation, against slots offered"));
+    let (status, csv) = session
+        .get(&format!(
+            "/practices/{PRACTICE_A}/reports/uptake-organisations.csv?from={today}&to={}",
+            today + Days::new(6)
+        ))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        csv.contains("North Ambulance Service (Z100),Z100,urgent-care,1,1,1,4,25.0"),
+        "{csv}"
+    );
+}

@@ -246,4 +246,13 @@ async fn bad_xml_bodies_get_the_digests_errors_and_write_nothing() {
     }
     assert_eq!(count_appointments(&s.app), 0);
     assert_eq!(slot_status(&s.app, s.free[0]), "free");
+    use bookable::db::schema::{appointment_events, bookings};
+    use diesel::prelude::*;
+    let mut conn = s.app.conn();
+    let events: i64 = appointment_events::table
+        .count()
+        .get_result(&mut conn)
+        .unwrap();
+    let held: i64 = bookings::table.count().get_result(&mut conn).unwrap();
+    assert_eq!((events, held), (0, 0));
 }

@@ -338,6 +338,24 @@ async fn twenty_consumers_racing_for_one_slot_get_one_201_and_nineteen_409s() {
     }
     assert_eq!(created, 1);
     assert_eq!(count_appointments(&s.app), 1);
+    // One booking row holds the slot, one event and one change-log row tell of it.
+    let mut conn = s.app.conn();
+    let held: i64 = bookings::table
+        .filter(bookings::released_at.is_null())
+        .count()
+        .get_result(&mut conn)
+        .unwrap();
+    let events: i64 = appointment_events::table
+        .count()
+        .get_result(&mut conn)
+        .unwrap();
+    let logged: i64 = audit_log::table
+        .filter(audit_log::entity.eq("appointment"))
+        .count()
+        .get_result(&mut conn)
+        .unwrap();
+    assert_eq!((held, events, logged), (1, 1, 1));
+    assert_eq!(slot_status(&s.app, s.free[0]), "busy");
 }
 
 #[actix_web::test]
@@ -509,6 +527,16 @@ async fn bad_book_requests_get_the_digests_errors_and_write_nothing() {
         .get_result(&mut s.app.conn())
         .unwrap();
     assert_eq!(events, 0);
+    let bookings_made: i64 = bookings::table
+        .count()
+        .get_result(&mut s.app.conn())
+        .unwrap();
+    let logged: i64 = audit_log::table
+        .filter(audit_log::entity.eq("appointment"))
+        .count()
+        .get_result(&mut s.app.conn())
+        .unwrap();
+    assert_eq!((bookings_made, logged), (0, 0));
 }
 
 /// Books the first free slot and returns the Appointment as booked.

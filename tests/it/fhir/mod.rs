@@ -3,6 +3,7 @@
 //! every GP Connect response carries.
 
 mod appointment_admin;
+mod appointment_content;
 mod appointment_feed;
 mod appointment_inbound;
 mod appointment_rules;
