@@ -4,6 +4,7 @@
 
 mod appointment_admin;
 mod appointment_content;
+mod appointment_edges;
 mod appointment_feed;
 mod appointment_inbound;
 mod appointment_rules;
