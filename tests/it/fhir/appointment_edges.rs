@@ -226,3 +226,82 @@ async fn retrieve_refuses_every_malformed_or_past_range() {
     let found = retrieve(&s.app, &patient, &[format!("ge{d0}"), format!("le{d3}")]).await;
     assert_eq!(found.json()["entry"].as_array().unwrap().len(), 1);
 }
+
+#[actix_web::test]
+async fn every_appointment_request_is_in_the_request_trail_and_every_change_in_the_change_log() {
+    use bookable::db::schema::{audit_log, gpconnect_audit as trail};
+    let s = setup().await;
+    let a = booked(&s).await;
+    let id = a["id"].as_str().unwrap();
+    super::appointments::post_book(&s.app, &book_body(&s, &s.free[..1]))
+        .await
+        .assert_error(409, "DUPLICATE_REJECTED");
+    assert_eq!(read(&s.app, id).await.status, 200);
+    read(&s.app, "8888888888")
+        .await
+        .assert_error(404, "NO_RECORD_FOUND");
+    let mut edit = a.clone();
+    edit["comment"] = json!("Evenings");
+    assert_eq!(put(&s.app, AMEND, id, "W/\"1\"", &edit).await.status, 200);
+    let mut cancel = edit.clone();
+    cancel["status"] = json!("cancelled");
+    cancel["extension"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({ "url": CANCELLATION_REASON, "valueString": "Better" }));
+    put(&s.app, CANCEL, id, "W/\"1\"", &cancel)
+        .await
+        .assert_error(409, "FHIR_CONSTRAINT_VIOLATION");
+    assert_eq!(
+        put(&s.app, CANCEL, id, "W/\"2\"", &cancel).await.status,
+        200
+    );
+    let today = Utc::now().with_timezone(&London).date_naive();
+    let range = [format!("ge{today}"), format!("le{today}")];
+    assert_eq!(
+        retrieve(&s.app, &s.patient.to_string(), &range)
+            .await
+            .status,
+        200
+    );
+    let expected: Vec<(&str, &str, i16, Option<&str>)> = vec![
+        ("POST", BOOK, 201, None),
+        ("POST", BOOK, 409, Some("DUPLICATE_REJECTED")),
+        ("GET", READ, 200, None),
+        ("GET", READ, 404, Some("NO_RECORD_FOUND")),
+        ("PUT", AMEND, 200, None),
+        ("PUT", CANCEL, 409, Some("FHIR_CONSTRAINT_VIOLATION")),
+        ("PUT", CANCEL, 200, None),
+        ("GET", RETRIEVE, 200, None),
+    ];
+    type Row = (String, Option<String>, i16, Option<String>);
+    let mut rows: Vec<Row> = Vec::new();
+    for _ in 0..100 {
+        rows = trail::table
+            .order(trail::id)
+            .select((
+                trail::method,
+                trail::interaction,
+                trail::status,
+                trail::error_code,
+            ))
+            .load(&mut s.app.conn())
+            .unwrap();
+        if rows.len() >= expected.len() {
+            break;
+        }
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let rows: Vec<(&str, &str, i16, Option<&str>)> = rows
+        .iter()
+        .map(|(m, i, st, e)| (m.as_str(), i.as_deref().unwrap_or(""), *st, e.as_deref()))
+        .collect();
+    assert_eq!(rows, expected);
+    // Book, Amend and Cancel: one change-log row each; the refusals none.
+    let logged: i64 = audit_log::table
+        .filter(audit_log::entity.eq("appointment"))
+        .count()
+        .get_result(&mut s.app.conn())
+        .unwrap();
+    assert_eq!(logged, 3);
+}
