@@ -224,3 +224,88 @@ async fn an_organisation_without_a_type_is_stored_and_returned_without_one() {
     );
     assert_eq!(a["serviceCategory"]["text"], "APPT session");
 }
+
+#[actix_web::test]
+async fn read_shows_the_schedule_as_it_is_now_a_locum_and_a_new_role() {
+    use bookable::db::schema::{practitioners, schedules};
+    use diesel::prelude::*;
+    let s = setup_with(|doc| {
+        let mut locum = doc.practitioners[0].clone();
+        locum.id = "P2".into();
+        locum.family_name = "Locum".into();
+        locum.sds_user_id = Some("G7654321".into());
+        doc.practitioners.push(locum);
+    })
+    .await;
+    let booked = post_book(&s.app, &book_body(&s, &s.free[..1])).await;
+    assert_eq!(booked.status, 201, "{}", booked.body);
+    let id = booked.json()["id"].as_str().unwrap().to_owned();
+    let mut conn = s.app.conn();
+    let locum: i64 = practitioners::table
+        .filter(practitioners::external_id.eq("P2"))
+        .select(practitioners::id)
+        .first(&mut conn)
+        .unwrap();
+    diesel::update(schedules::table.filter(schedules::external_id.eq("APPT")))
+        .set((
+            schedules::practitioner_id.eq(locum),
+            schedules::practitioner_role.eq("R0270"),
+        ))
+        .execute(&mut conn)
+        .unwrap();
+    let a = read(&s.app, &id).await.json();
+    let actors: Vec<&str> = a["participant"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["actor"]["reference"].as_str().unwrap())
+        .collect();
+    assert!(
+        actors.contains(&format!("Practitioner/{locum}").as_str()),
+        "{actors:?}"
+    );
+    assert_eq!(
+        extension(&a, "Extension-GPConnect-PractitionerRole-1")["valueCodeableConcept"]["coding"]
+            [0]["code"],
+        "R0270"
+    );
+}
+
+#[actix_web::test]
+async fn retrieve_answers_in_fhir_xml_when_asked() {
+    use super::appointments::{RETRIEVE, with_scope};
+    use super::{base, send};
+    let (s, phone) = telephone_setup().await;
+    assert_eq!(
+        post_book(&s.app, &book_body(&s, &[phone])).await.status,
+        201
+    );
+    let today = Utc::now().with_timezone(&London).date_naive();
+    let last = today.checked_add_days(Days::new(7)).unwrap();
+    let req = reqwest::Client::new()
+        .get(format!(
+            "{}/Patient/{}/Appointment",
+            base(&s.app, crate::fixture::PRACTICE_A),
+            s.patient
+        ))
+        .query(&[
+            ("start", format!("ge{today}")),
+            ("start", format!("le{last}")),
+        ])
+        .headers(with_scope(RETRIEVE, "patient/*.read"))
+        .header("Accept", "application/fhir+xml");
+    let res = send(req).await;
+    assert_eq!(res.status, 200, "{}", res.body);
+    assert!(res.content_type.starts_with("application/fhir+xml"));
+    for part in [
+        "<Bundle xmlns=\"http://hl7.org/fhir\">",
+        "<type value=\"searchset\"/>",
+        "<resource><Appointment xmlns=\"http://hl7.org/fhir\"><id value=",
+        "<serviceType><text value=\"Telephone triage\"/></serviceType>",
+        "<serviceCategory><text value=\"PHONE session\"/></serviceCategory>",
+        "<valueCode value=\"Telephone\"/>",
+    ] {
+        assert!(res.body.contains(part), "{part} in {}", res.body);
+    }
+    assert!(!res.body.contains("<reason") && !res.body.contains("<specialty"));
+}
