@@ -12,15 +12,25 @@
 //!   offered).
 
 use std::collections::BTreeMap;
+use std::sync::LazyLock;
 
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Date, Nullable, Text};
+use diesel::sql_types::{BigInt, Nullable, Text};
 use serde::Serialize;
 
 use super::figures::CapacityReport;
 use super::period::Period;
 use crate::availability::codes::OrganisationType;
 use crate::db::ids::PracticeId;
+use crate::db::named::{Statement, Value};
+
+/// GP Connect bookings by organisation type and ODS code: `$practices`, `$first_day`, `$last_day`.
+static BOOKED: LazyLock<Statement> =
+    LazyLock::new(|| Statement::unprepared(include_str!("sql/uptake_booked.sql").to_owned()));
+
+/// The groups the booking organisations `$ods_codes` are members of at `$practices`.
+static GROUPS: LazyLock<Statement> =
+    LazyLock::new(|| Statement::unprepared(include_str!("sql/uptake_groups.sql").to_owned()));
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct UptakeRow {
@@ -78,34 +88,19 @@ pub fn uptake(
     period: &Period,
     capacity: &CapacityReport,
 ) -> QueryResult<Uptake> {
-    let ids: Vec<i64> = practices.iter().map(|p| p.0).collect();
-    let booked: Vec<Booked> = diesel::sql_query(
-        "SELECT a.booking_org_type AS org_type, a.booking_ods_code AS ods_code,
-                min(a.booking_org_name) AS name,
-                count(*) FILTER (WHERE a.status = 'booked') AS booked_slots,
-                count(DISTINCT a.id) FILTER (WHERE a.status = 'booked') AS booked,
-                count(DISTINCT a.id) FILTER (WHERE a.status = 'cancelled') AS cancelled
-         FROM appointments a
-         JOIN appointment_slots l ON l.appointment_id = a.id
-         JOIN slots s ON s.id = l.slot_id
-         WHERE a.practice_id = ANY($1) AND a.source = 'gp-connect'
-           AND (s.start_at AT TIME ZONE 'Europe/London')::date BETWEEN $2 AND $3
-         GROUP BY a.booking_org_type, a.booking_ods_code
-         ORDER BY a.booking_ods_code, a.booking_org_type",
-    )
-    .bind::<diesel::sql_types::Array<BigInt>, _>(&ids)
-    .bind::<Date, _>(period.first)
-    .bind::<Date, _>(period.last)
-    .load(conn)?;
-    let codes: Vec<&str> = booked.iter().map(|b| b.ods_code.as_str()).collect();
-    let memberships: Vec<Membership> = diesel::sql_query(
-        "SELECT m.ods_code, g.name AS group_name
-         FROM org_group_members m JOIN org_groups g ON g.id = m.group_id
-         WHERE g.practice_id = ANY($1) AND m.ods_code = ANY($2)",
-    )
-    .bind::<diesel::sql_types::Array<BigInt>, _>(&ids)
-    .bind::<diesel::sql_types::Array<Text>, _>(&codes)
-    .load(conn)?;
+    let ids = Value::Int8Array(practices.iter().map(|p| p.0).collect());
+    let booked: Vec<Booked> = BOOKED
+        .query()
+        .bind("practices", ids.clone())
+        .bind("first_day", Value::Date(Some(period.first)))
+        .bind("last_day", Value::Date(Some(period.last)))
+        .load(conn)?;
+    let codes = booked.iter().map(|b| b.ods_code.clone()).collect();
+    let memberships: Vec<Membership> = GROUPS
+        .query()
+        .bind("practices", ids)
+        .bind("ods_codes", Value::TextArray(codes))
+        .load(conn)?;
     let offered_to_type = |t: Option<&str>| {
         capacity
             .by_org_type
@@ -170,4 +165,19 @@ pub fn uptake(
         by_org_type,
         by_organisation,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn booked_sql() {
+        insta::assert_snapshot!(BOOKED.sql());
+    }
+
+    #[test]
+    fn groups_sql() {
+        insta::assert_snapshot!(GROUPS.sql());
+    }
 }
