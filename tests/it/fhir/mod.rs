@@ -8,6 +8,7 @@ mod appointment_edges;
 mod appointment_feed;
 mod appointment_inbound;
 mod appointment_rules;
+mod appointment_uptake;
 mod appointment_xml;
 mod appointments;
 mod bundle;
