@@ -8,6 +8,7 @@
 
 use std::net::TcpListener;
 
+use bookable::availability::audience::{Audience, Audiences};
 use bookable::availability::codes::OdsCode;
 use bookable::availability::manage::{self, SlotBookability, SlotSelection};
 use bookable::availability::query;
@@ -44,8 +45,8 @@ fn schedule_with_slots(
 ) -> ScheduleId {
     let schedule = diesel::sql_query(
         "INSERT INTO schedules (practice_id, external_id, location_id, schedule_type,
-                                practitioner_role, delivery_channel, gpc_bookable, bookable_org_types)
-         VALUES ($1, $2, $3, $2, 'R0260', 'In-person', true, '{urgent-care}') RETURNING id",
+                                practitioner_role, delivery_channel, gpc_bookable, audiences)
+         VALUES ($1, $2, $3, $2, 'R0260', 'In-person', true, '{type:urgent-care}') RETURNING id",
     )
     .bind::<BigInt, _>(practice.0)
     .bind::<Text, _>(name)
@@ -181,8 +182,7 @@ fn admin(c: &mut Criterion) {
     let settings = [
         SlotBookability::Own(Bookability {
             bookable: true,
-            org_types: vec![],
-            ods_codes: vec![OdsCode::parse("Y03032").unwrap()],
+            audiences: Audiences::new(vec![Audience::ods(OdsCode::parse("Y03032").unwrap())]),
         }),
         SlotBookability::Own(Bookability::default()),
     ];

@@ -28,10 +28,9 @@ WHERE sl.practice_id = $1 AND sl.start_at >= $2 AND sl.start_at < $3 AND sl.end_
   AND COALESCE(sl.gpc_bookable, sc.gpc_bookable)
   AND COALESCE(sl.delivery_channel, sc.delivery_channel) IS DISTINCT FROM 'Visit'
   AND sc.practitioner_role IS NOT NULL AND sl.slot_type <> ''
-  AND (cardinality(CASE WHEN sl.gpc_bookable IS NULL THEN sc.bookable_org_types ELSE sl.bookable_org_types END) = 0
-       OR $4 = ANY(CASE WHEN sl.gpc_bookable IS NULL THEN sc.bookable_org_types ELSE sl.bookable_org_types END))
-  AND (cardinality(CASE WHEN sl.gpc_bookable IS NULL THEN sc.bookable_ods_codes ELSE sl.bookable_ods_codes END) = 0
-       OR $5 = ANY(CASE WHEN sl.gpc_bookable IS NULL THEN sc.bookable_ods_codes ELSE sl.bookable_ods_codes END))
+  AND (cardinality(CASE WHEN sl.gpc_bookable IS NULL THEN sc.audiences ELSE sl.audiences END) = 0
+       OR (CASE WHEN sl.gpc_bookable IS NULL THEN sc.audiences ELSE sl.audiences END)
+          && ARRAY['type:' || $4, 'ods:' || $5, 'type:' || $4 || '+ods:' || $5])
 ORDER BY sl.start_at, sl.id";
 
 #[derive(QueryableByName)]
@@ -84,7 +83,7 @@ fn use_groups_limits_and_windows(conn: &mut PgConnection) {
         "INSERT INTO org_groups (practice_id, name) SELECT id, 'Our PCN' FROM practices",
         "INSERT INTO org_group_members (group_id, ods_code)
          SELECT g.id, c FROM org_groups g, unnest(ARRAY['Y03032', 'C81001', 'C81002', 'C81003', 'C81004']) c",
-        "UPDATE schedules sc SET bookable_group_ids = ARRAY[g.id]
+        "UPDATE schedules sc SET audiences = sc.audiences || ('group:' || g.id)
          FROM org_groups g WHERE g.practice_id = sc.practice_id AND sc.external_id IN ('S1', 'S4', 'S7')",
         "UPDATE schedules SET book_from_days = 28, book_until_minutes = 60",
         "INSERT INTO booking_limits (practice_id, org_type, period, max_slots)

@@ -4,6 +4,7 @@
 //!
 //! cargo bench --bench reports
 
+use bookable::availability::audience::{Audience, Audiences};
 use bookable::availability::codes::OdsCode;
 use bookable::availability::manage::{self, SlotBookability, SlotSelection};
 use bookable::availability::query;
@@ -103,8 +104,7 @@ fn reports(c: &mut Criterion) {
     let settings = [
         SlotBookability::Own(Bookability {
             bookable: true,
-            org_types: vec![],
-            ods_codes: vec![OdsCode::parse("Y03032").unwrap()],
+            audiences: Audiences::new(vec![Audience::ods(OdsCode::parse("Y03032").unwrap())]),
         }),
         SlotBookability::FollowSchedule,
     ];

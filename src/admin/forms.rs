@@ -8,7 +8,7 @@ use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, error, web}
 use chrono::{NaiveDate, NaiveTime};
 use serde::de::{Deserialize, DeserializeOwned, Deserializer};
 
-use crate::availability::codes::{OdsCode, OrganisationType};
+use crate::availability::codes::OdsCode;
 
 /// A form body as a `#[derive(Deserialize)]` struct (`serde_html_form`: a repeated key, as
 /// checkboxes send it, fills a `Vec<String>`). Unknown fields, such as the CSRF token the
@@ -90,22 +90,6 @@ impl Errors {
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
-}
-
-pub fn org_types(
-    codes: &[String],
-    field: &'static str,
-    errors: &mut Errors,
-) -> Vec<OrganisationType> {
-    let mut out = Vec::new();
-    for code in codes {
-        match OrganisationType::parse(code) {
-            Ok(t) if !out.contains(&t) => out.push(t),
-            Ok(_) => {}
-            Err(e) => errors.add(field, e.0),
-        }
-    }
-    out
 }
 
 /// ODS codes separated by commas, spaces or new lines.

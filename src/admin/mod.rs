@@ -17,6 +17,7 @@ mod security;
 pub mod session_store;
 mod settings;
 mod view;
+mod who_can_book;
 
 /// For pages of other areas served inside this scope (the reports): sign-in, access, errors.
 pub use access::{Access, PracticeAccess};

@@ -11,7 +11,8 @@ use chrono_tz::Europe::London;
 use super::error::AdminError;
 use super::security::csrf_token;
 
-use crate::availability::codes::OrganisationType;
+use crate::availability::audience::Audiences;
+use crate::availability::groups::OrgGroup;
 
 /// The header and navigation of a page.
 pub struct Layout {
@@ -90,29 +91,12 @@ pub fn local_stamp(t: &DateTime<Utc>) -> String {
         .to_string()
 }
 
-/// "Urgent care (NHS 111); ODS Y03032" — who may book, in words.
-pub fn audience(bookable: bool, org_types: &[String], ods_codes: &[String]) -> String {
+/// "NHS 111 and other urgent care services, Y03032" — who can book, in words.
+pub fn audience(bookable: bool, audiences: &Audiences, groups: &[OrgGroup]) -> String {
     if !bookable {
         return "Not bookable".into();
     }
-    let mut parts = Vec::new();
-    if !org_types.is_empty() {
-        parts.push(
-            org_types
-                .iter()
-                .map(|t| OrganisationType::label(t))
-                .collect::<Vec<_>>()
-                .join(", "),
-        );
-    }
-    if !ods_codes.is_empty() {
-        parts.push(format!("ODS {}", ods_codes.join(", ")));
-    }
-    if parts.is_empty() {
-        "Any GP Connect consumer".into()
-    } else {
-        parts.join("; ")
-    }
+    audiences.describe(&|g| groups.iter().find(|x| x.id == g).map(|x| x.name.clone()))
 }
 
 #[cfg(test)]
@@ -132,12 +116,15 @@ mod tests {
 
     #[test]
     fn audiences_read_as_sentences() {
-        let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
-        assert_eq!(audience(false, &s(&["urgent-care"]), &[]), "Not bookable");
-        assert_eq!(audience(true, &[], &[]), "Any GP Connect consumer");
+        let a = Audiences::from_tokens(&["type:urgent-care", "ods:Y03032"]).unwrap();
+        assert_eq!(audience(false, &a, &[]), "Not bookable");
         assert_eq!(
-            audience(true, &s(&["urgent-care"]), &s(&["Y03032"])),
-            "Urgent care (NHS 111); ODS Y03032"
+            audience(true, &Audiences::everyone(), &[]),
+            "Any organisation using GP Connect"
+        );
+        assert_eq!(
+            audience(true, &a, &[]),
+            "NHS 111 and other urgent care services, Y03032"
         );
     }
 }

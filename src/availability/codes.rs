@@ -214,6 +214,29 @@ impl OdsCode {
         }
     }
 
+    /// An organisation code a practice manager names as one that may book, checked against
+    /// the shapes ODS gives organisations: 3 letters and digits (an NHS trust, RNR), 5 (a
+    /// trust's site or an NHS 111 service, RNR01, NLO10; a commissioner's, 00C01), or a letter
+    /// and 5 digits (a GP practice or branch, A20047, Y03032). Anything else is refused with
+    /// the entered text in the message.
+    pub fn parse_organisation(input: &str) -> Result<Self, CodeError> {
+        let code = input.trim().to_ascii_uppercase();
+        let b = code.as_bytes();
+        let alnum = b.iter().all(|c| c.is_ascii_alphanumeric());
+        let practice =
+            b.len() == 6 && b[0].is_ascii_alphabetic() && b[1..].iter().all(u8::is_ascii_digit);
+        if alnum && (b.len() == 3 || b.len() == 5 || practice) {
+            Ok(OdsCode(code))
+        } else {
+            Err(CodeError(format!(
+                "'{}' is not an ODS organisation code: a GP practice's is a letter and 5 digits \
+                 (Y03032), an NHS 111 service's or a trust site's 5 letters and digits (NLO10, \
+                 RNR01), a trust's 3 (RNR)",
+                input.trim()
+            )))
+        }
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -255,6 +278,19 @@ impl fmt::Display for Asid {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn organisation_codes_follow_the_ods_shapes() {
+        for ok in ["A20047", "y03032", " RNR01 ", "NLO10", "RNR", "00C01"] {
+            assert!(OdsCode::parse_organisation(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "Y03O32", "Y030321", "AB0047", "RN", "RNR0", "NHS111", "Y03-32", "",
+        ] {
+            let e = OdsCode::parse_organisation(bad).unwrap_err();
+            assert!(e.0.contains(&format!("'{}'", bad.trim())), "{bad}: {e}");
+        }
+    }
 
     #[test]
     fn delivery_channels_round_trip_their_codes() {

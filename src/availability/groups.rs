@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use serde::Serialize;
 use serde_json::json;
 
+use super::audience::{Audience, Audiences, Named};
 use super::codes::OdsCode;
 use crate::change_log::{self, Actor, Change};
 use crate::db::ids::{GroupId, PracticeId, ScheduleId, SlotId};
@@ -137,14 +138,15 @@ pub fn save(
     })
 }
 
-/// What a schedule or slot is bookable by, besides organisation types and ODS codes.
+/// A schedule or slot whose audiences a change sets.
 pub enum Target {
     Schedule(ScheduleId),
-    /// A slot's groups apply only while it overrides its schedule's bookability.
+    /// A slot's audiences apply only while it overrides its schedule's bookability.
     Slot(SlotId),
 }
 
-/// Sets the groups a schedule or slot is bookable by; every group must be the practice's own.
+/// Sets the groups a schedule or slot is bookable by, as audiences of their own ("and also the
+/// members of Our PCN"), keeping its other audiences; every group must be the practice's own.
 pub fn set_bookable_groups(
     conn: &mut PgConnection,
     actor: &Actor,
@@ -158,44 +160,61 @@ pub fn set_bookable_groups(
             .filter(org_groups::id.eq_any(groups))
             .count()
             .get_result(conn)?;
-        let mut ids: Vec<i64> = groups.iter().map(|g| g.0).collect();
+        let mut ids: Vec<GroupId> = groups.to_vec();
         ids.sort_unstable();
         ids.dedup();
         if own != ids.len() as i64 {
             return Err(GroupError::NotFound);
         }
-        let (entity, entity_id, before): (&str, i64, Vec<i64>) = match target {
+        let with_groups = |before: &[String]| -> Result<Vec<String>, GroupError> {
+            let before = Audiences::from_tokens(before).map_err(|_| GroupError::NotFound)?;
+            let kept = before
+                .iter()
+                .filter(|a| {
+                    !(a.type_code().is_none() && matches!(a.named_part(), Some(Named::Group(_))))
+                })
+                .cloned();
+            Ok(Audiences::new(
+                kept.chain(ids.iter().map(|g| Audience::group(*g)))
+                    .collect(),
+            )
+            .tokens())
+        };
+        let (entity, entity_id, before, after): (&str, i64, Vec<String>, Vec<String>) = match target
+        {
             Target::Schedule(id) => {
-                let before = schedules::table
+                let before: Vec<String> = schedules::table
                     .filter(schedules::practice_id.eq(practice))
                     .find(id)
-                    .select(schedules::bookable_group_ids)
+                    .select(schedules::audiences)
                     .first(conn)
                     .optional()?
                     .ok_or(GroupError::NotFound)?;
+                let after = with_groups(&before)?;
                 diesel::update(schedules::table.find(id))
                     .set((
-                        schedules::bookable_group_ids.eq(&ids),
+                        schedules::audiences.eq(&after),
                         schedules::version.eq(schedules::version + 1),
                     ))
                     .execute(conn)?;
-                ("schedule", id.0, before)
+                ("schedule", id.0, before, after)
             }
             Target::Slot(id) => {
-                let before = slots::table
+                let before: Vec<String> = slots::table
                     .filter(slots::practice_id.eq(practice))
                     .find(id)
-                    .select(slots::bookable_group_ids)
+                    .select(slots::audiences)
                     .first(conn)
                     .optional()?
                     .ok_or(GroupError::NotFound)?;
+                let after = with_groups(&before)?;
                 diesel::update(slots::table.find(id))
                     .set((
-                        slots::bookable_group_ids.eq(&ids),
+                        slots::audiences.eq(&after),
                         slots::version.eq(slots::version + 1),
                     ))
                     .execute(conn)?;
-                ("slot", id.0, before)
+                ("slot", id.0, before, after)
             }
         };
         change_log::record(
@@ -206,8 +225,8 @@ pub fn set_bookable_groups(
                 action: "set_groups",
                 entity,
                 entity_id: Some(entity_id),
-                before: Some(json!({ "bookable_group_ids": before })),
-                after: Some(json!({ "bookable_group_ids": ids })),
+                before: Some(json!({ "audiences": before })),
+                after: Some(json!({ "audiences": after })),
             },
         )?;
         Ok(())

@@ -7,6 +7,7 @@ use diesel::prelude::*;
 use serde::Serialize;
 use serde_json::json;
 
+use super::audience::{Audiences, Named};
 use super::codes::{OdsCode, OrganisationType};
 use crate::change_log::{self, Actor, Change};
 use crate::db::ids::{GroupId, LimitId, PracticeId, ScheduleId, SlotId};
@@ -377,8 +378,9 @@ pub fn set_window(
     })
 }
 
-/// A schedule's sharing rules as the admin UI shows them: its groups and booking window.
-#[derive(Debug, Clone, Queryable, Serialize)]
+/// A schedule's sharing rules as the admin UI shows them: the groups that are audiences of
+/// their own, and its booking window.
+#[derive(Debug, Clone, Serialize)]
 pub struct ScheduleSharing {
     pub id: ScheduleId,
     pub schedule_type: Option<String>,
@@ -399,9 +401,39 @@ pub fn schedule_sharing(
             schedules::id,
             schedules::schedule_type,
             schedules::external_id,
-            schedules::bookable_group_ids,
+            schedules::audiences,
             schedules::book_from_days,
             schedules::book_until_minutes,
         ))
-        .load(conn)
+        .load::<(
+            ScheduleId,
+            Option<String>,
+            String,
+            Vec<String>,
+            Option<i32>,
+            Option<i32>,
+        )>(conn)?
+        .into_iter()
+        .map(
+            |(id, schedule_type, external_id, audiences, from_days, until_minutes)| {
+                let audiences = Audiences::from_tokens(&audiences)
+                    .map_err(|e| diesel::result::Error::DeserializationError(Box::new(e)))?;
+                Ok(ScheduleSharing {
+                    id,
+                    schedule_type,
+                    external_id,
+                    group_ids: audiences
+                        .iter()
+                        .filter(|a| a.type_code().is_none())
+                        .filter_map(|a| match a.named_part() {
+                            Some(Named::Group(g)) => Some(g.0),
+                            _ => None,
+                        })
+                        .collect(),
+                    from_days,
+                    until_minutes,
+                })
+            },
+        )
+        .collect()
 }

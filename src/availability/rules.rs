@@ -4,28 +4,15 @@
 
 use serde::Serialize;
 
-use super::codes::{DeliveryChannel, OdsCode, OrganisationType};
+use super::audience::Audiences;
+use super::codes::DeliveryChannel;
 
-/// A schedule's or slot's GP Connect bookability: bookable or not, and to whom.
-/// Empty lists mean "no restriction of that kind".
+/// A schedule's or slot's GP Connect bookability: bookable or not, and who can book it
+/// (no audiences: every GP Connect consumer).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Bookability {
     pub bookable: bool,
-    pub org_types: Vec<OrganisationType>,
-    pub ods_codes: Vec<OdsCode>,
-}
-
-impl Bookability {
-    pub fn org_type_codes(&self) -> Vec<String> {
-        self.org_types.iter().map(|t| t.code().to_owned()).collect()
-    }
-
-    pub fn ods_code_strings(&self) -> Vec<String> {
-        self.ods_codes
-            .iter()
-            .map(|c| c.as_str().to_owned())
-            .collect()
-    }
+    pub audiences: Audiences,
 }
 
 /// Why something can't be made GP Connect bookable.

@@ -49,12 +49,10 @@ diesel::table! {
         practitioner_role -> Nullable<Text>,
         delivery_channel -> Nullable<Text>,
         gpc_bookable -> Bool,
-        bookable_org_types -> Array<Text>,
-        bookable_ods_codes -> Array<Text>,
         version -> Int4,
-        bookable_group_ids -> Array<Int8>,
         book_from_days -> Nullable<Int4>,
         book_until_minutes -> Nullable<Int4>,
+        audiences -> Array<Text>,
     }
 }
 
@@ -70,12 +68,10 @@ diesel::table! {
         slot_type -> Nullable<Text>,
         delivery_channel -> Nullable<Text>,
         gpc_bookable -> Nullable<Bool>,
-        bookable_org_types -> Array<Text>,
-        bookable_ods_codes -> Array<Text>,
         version -> Int4,
-        bookable_group_ids -> Array<Int8>,
         book_from_days -> Nullable<Int4>,
         book_until_minutes -> Nullable<Int4>,
+        audiences -> Array<Text>,
     }
 }
 
@@ -285,7 +281,7 @@ diesel::allow_tables_to_appear_in_same_query!(patients, patient_registrations, l
 diesel::joinable!(patients -> locations (preferred_branch_id));
 
 diesel::table! {
-    /// A view (migrations `…_slot_effective`, `…_groups_limits_windows`): each slot with the
+    /// A view (migrations `…_slot_effective`, `…_groups_limits_windows`, `…_audiences`): each slot with the
     /// bookability in force, its own where it overrides its schedule's. Read only.
     slot_effective (id) {
         id -> Int8,
@@ -303,9 +299,7 @@ diesel::table! {
         practitioner_id -> Nullable<Int8>,
         overrides_schedule -> Bool,
         gpc_bookable -> Bool,
-        bookable_org_types -> Array<Text>,
-        bookable_ods_codes -> Array<Text>,
-        bookable_group_ids -> Array<Int8>,
+        audiences -> Array<Text>,
         book_from_days -> Nullable<Int4>,
         book_until_minutes -> Nullable<Int4>,
     }

@@ -62,11 +62,11 @@ impl HiddenCapacityReason {
             Self::NoPractitionerRole => "e.practitioner_role IS NULL",
             Self::NoSlotType => "COALESCE(btrim(e.slot_type), '') = ''",
             Self::RestrictedToNoOne => {
-                "((cardinality(e.bookable_org_types) > 0 AND NOT e.bookable_org_types && $org_types::text[]) \
-                  OR ((cardinality(e.bookable_ods_codes) > 0 OR cardinality(e.bookable_group_ids) > 0) \
-                      AND array_to_string(e.bookable_ods_codes, ',') !~ '(^|,)[A-Z0-9]{3,10}(,|$)' \
-                      AND NOT EXISTS (SELECT 1 FROM org_group_members m \
-                                      WHERE m.group_id = ANY(e.bookable_group_ids))))"
+                "(cardinality(e.audiences) > 0 AND NOT EXISTS ( \
+                    SELECT 1 FROM unnest(e.audiences) a \
+                    WHERE (audience_type(a) IS NULL OR audience_type(a) = ANY($org_types::text[])) \
+                      AND (audience_group(a) IS NULL OR EXISTS ( \
+                          SELECT 1 FROM org_group_members m WHERE m.group_id = audience_group(a)))))"
             }
             Self::InThePast => "e.start_at < $now",
         }
@@ -76,8 +76,8 @@ impl HiddenCapacityReason {
     pub fn message(self) -> &'static str {
         match self {
             Self::RestrictedToNoOne => {
-                "It is restricted to organisation types, organisations or groups that no \
-                 GP Connect consumer can be (an unknown type, an invalid ODS code or an empty group)."
+                "Everyone who can book it is someone no GP Connect consumer can be (an unknown \
+                 organisation type, or a group with no members)."
             }
             Self::InThePast => "It is in the past, so no one can book it any more.",
             other => other.query_reason().map_or("", HiddenReason::message),

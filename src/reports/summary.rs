@@ -128,13 +128,11 @@ pub(super) fn first_stage(pairs: &str, sets: &[(&str, &[&str])]) -> String {
         .collect::<Vec<_>>()
         .join(", ");
     let (sets, kind) = grouping(&grouped, sets);
-    let unnamed = "cardinality(e.bookable_ods_codes) = 0 AND cardinality(e.bookable_group_ids) = 0";
     let ot_mask = bit_mask((0..ORGANISATION_TYPES.len()).map(|i| {
         (
             i,
             format!(
-                "{unnamed} AND (cardinality(e.bookable_org_types) = 0 \
-                 OR $org_types[{}] = ANY(e.bookable_org_types))",
+                "cardinality(e.audiences) = 0 OR ('type:' || $org_types[{}]) = ANY(e.audiences)",
                 i + 1
             ),
         )

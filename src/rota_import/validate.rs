@@ -7,6 +7,7 @@ use std::collections::{HashMap, HashSet};
 use diesel::prelude::*;
 
 use super::{BookabilityIn, ImportDocument, ImportError, checks};
+use crate::availability::audience::{Audiences, Named};
 use crate::availability::codes::{DeliveryChannel, OdsCode, OrganisationType, PractitionerRole};
 use crate::availability::rules::{Exposable, check_can_be_bookable};
 use crate::db::ids::PracticeId;
@@ -20,8 +21,8 @@ struct ScheduleFacts {
     role: Option<String>,
 }
 
-/// (bookable, organisation type codes, ODS codes), validated.
-pub(super) type ParsedBookability = (bool, Vec<String>, Vec<String>);
+/// (bookable, who can book as stored audience tokens), validated.
+pub(super) type ParsedBookability = (bool, Vec<String>);
 
 /// What the writes take from a valid document: each schedule's and slot's bookability, in
 /// document order (`None`: the document gives none).
@@ -224,26 +225,25 @@ fn parse_channel(
     })
 }
 
+/// A document's (organisation types, ODS codes) pair is read as the audiences the four-case
+/// table makes of it (`Audiences::from_restriction`), so an import answers searches as before.
 fn parse_bookability(errors: &mut Vec<String>, at: &str, b: &BookabilityIn) -> ParsedBookability {
     let mut org_types = Vec::new();
     for t in &b.org_types {
         match OrganisationType::parse(t) {
-            Ok(t) if !org_types.contains(&t.code().to_owned()) => {
-                org_types.push(t.code().to_owned())
-            }
-            Ok(_) => {}
+            Ok(t) => org_types.push(t),
             Err(e) => errors.push(format!("{at}: {e}")),
         }
     }
-    let mut ods_codes = Vec::new();
+    let mut named = Vec::new();
     for c in &b.ods_codes {
         match OdsCode::parse(c) {
-            Ok(c) if !ods_codes.contains(&c.as_str().to_owned()) => {
-                ods_codes.push(c.as_str().to_owned())
-            }
-            Ok(_) => {}
+            Ok(c) => named.push(Named::Ods(c)),
             Err(e) => errors.push(format!("{at}: {e}")),
         }
     }
-    (b.gp_connect, org_types, ods_codes)
+    (
+        b.gp_connect,
+        Audiences::from_restriction(&org_types, &named).tokens(),
+    )
 }

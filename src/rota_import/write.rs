@@ -4,7 +4,9 @@
 use std::collections::HashMap;
 
 use chrono::Utc;
+use diesel::dsl::sql;
 use diesel::prelude::*;
+use diesel::sql_types::{Array, Text};
 use diesel::upsert::excluded;
 
 use super::document::{LocationIn, PractitionerIn, ScheduleIn, SlotIn};
@@ -111,28 +113,23 @@ pub(super) fn upsert_schedules(
             schedules::delivery_channel.eq(&s.delivery_channel),
         );
         match b {
-            Some((bookable, types, codes)) => {
-                let settings = (
+            Some((bookable, audiences)) => diesel::insert_into(schedules::table)
+                .values((
+                    schedules::practice_id.eq(pid),
+                    schedules::external_id.eq(&s.id),
+                    rota,
                     schedules::gpc_bookable.eq(*bookable),
-                    schedules::bookable_org_types.eq(types),
-                    schedules::bookable_ods_codes.eq(codes),
-                );
-                diesel::insert_into(schedules::table)
-                    .values((
-                        schedules::practice_id.eq(pid),
-                        schedules::external_id.eq(&s.id),
-                        rota,
-                        settings,
-                    ))
-                    .on_conflict((schedules::practice_id, schedules::external_id))
-                    .do_update()
-                    .set((
-                        rota,
-                        settings,
-                        schedules::version.eq(schedules::version + 1),
-                    ))
-                    .execute(conn)?
-            }
+                    schedules::audiences.eq(audiences),
+                ))
+                .on_conflict((schedules::practice_id, schedules::external_id))
+                .do_update()
+                .set((
+                    rota,
+                    schedules::gpc_bookable.eq(*bookable),
+                    schedules::audiences.eq(sql::<Array<Text>>(KEEP_GROUPS_SCHEDULES)),
+                    schedules::version.eq(schedules::version + 1),
+                ))
+                .execute(conn)?,
             None => diesel::insert_into(schedules::table)
                 .values((
                     schedules::practice_id.eq(pid),
@@ -152,6 +149,13 @@ pub(super) fn upsert_schedules(
         .into_iter()
         .collect())
 }
+
+/// A document's bookability names organisation types and ODS codes, never the practice's
+/// groups: the group audiences a manager gave a schedule or slot stay when it is imported again.
+const KEEP_GROUPS_SCHEDULES: &str = "excluded.audiences \
+     || ARRAY(SELECT a FROM unnest(schedules.audiences) a WHERE a LIKE 'group:%')";
+const KEEP_GROUPS_SLOTS: &str = "excluded.audiences \
+     || ARRAY(SELECT a FROM unnest(slots.audiences) a WHERE a LIKE 'group:%')";
 
 /// Rows per INSERT: well under PostgreSQL's 65,535 bind parameters.
 const SLOT_BATCH: usize = 2_000;
@@ -199,12 +203,11 @@ pub(super) fn upsert_slots(
         let values: Vec<_> = chunk
             .iter()
             .map(|(s, b)| {
-                let (bookable, types, codes) = b.as_ref().expect("partitioned on Some").clone();
+                let (bookable, audiences) = b.as_ref().expect("partitioned on Some").clone();
                 (
                     rota(s),
                     slots::gpc_bookable.eq(Some(bookable)),
-                    slots::bookable_org_types.eq(types),
-                    slots::bookable_ods_codes.eq(codes),
+                    slots::audiences.eq(audiences),
                 )
             })
             .collect();
@@ -215,8 +218,7 @@ pub(super) fn upsert_slots(
             .set((
                 rota_update,
                 slots::gpc_bookable.eq(excluded(slots::gpc_bookable)),
-                slots::bookable_org_types.eq(excluded(slots::bookable_org_types)),
-                slots::bookable_ods_codes.eq(excluded(slots::bookable_ods_codes)),
+                slots::audiences.eq(sql::<Array<Text>>(KEEP_GROUPS_SLOTS)),
                 // Bookability set by the import: a manager editing this slot must reload.
                 slots::version.eq(slots::version + 1),
             ))

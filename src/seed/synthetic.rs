@@ -48,11 +48,12 @@ pub fn generate(
              FROM practices pr, generate_series(1, 6) n WHERE pr.ods_code LIKE 'S%'",
         )
         .execute(conn)?;
-        // Schedule k: every 5th not bookable, the last a non-bookable Visit rota; organisation
-        // types and ODS codes in a repeating mix so every consumer kind has work to do.
+        // Schedule k: every 5th not bookable, the last a non-bookable Visit rota; audiences
+        // (organisation types, Y03032, both together) in a repeating mix so every consumer
+        // kind has work to do.
         diesel::sql_query(
             "INSERT INTO schedules (practice_id, external_id, location_id, practitioner_id, schedule_type,
-                                    practitioner_role, delivery_channel, gpc_bookable, bookable_org_types, bookable_ods_codes)
+                                    practitioner_role, delivery_channel, gpc_bookable, audiences)
              SELECT pr.id, 'S' || k,
                     (SELECT id FROM locations WHERE practice_id = pr.id AND external_id = 'L' || (1 + k % 3)),
                     (SELECT id FROM practitioners WHERE practice_id = pr.id AND external_id = 'P' || (1 + k % 6)),
@@ -60,8 +61,11 @@ pub fn generate(
                     (ARRAY['R0260', 'R0270', 'R0620', 'R1480', 'R1290'])[1 + k % 5],
                     CASE WHEN k = $1 - 1 THEN 'Visit' ELSE (ARRAY['In-person', 'Telephone', 'Video'])[1 + k % 3] END,
                     k % 5 <> 4 AND k <> $1 - 1,
-                    CASE k % 3 WHEN 0 THEN '{urgent-care}'::text[] WHEN 2 THEN '{gp-practice}'::text[] ELSE '{}' END,
-                    CASE WHEN k % 4 = 1 THEN '{Y03032}'::text[] ELSE '{}' END
+                    CASE WHEN k % 3 = 0 AND k % 4 = 1 THEN '{type:urgent-care+ods:Y03032}'::text[]
+                         WHEN k % 3 = 2 AND k % 4 = 1 THEN '{type:gp-practice+ods:Y03032}'::text[]
+                         WHEN k % 3 = 0 THEN '{type:urgent-care}'::text[]
+                         WHEN k % 3 = 2 THEN '{type:gp-practice}'::text[]
+                         WHEN k % 4 = 1 THEN '{ods:Y03032}'::text[] ELSE '{}' END
              FROM practices pr, generate_series(0, $1 - 1) k WHERE pr.ods_code LIKE 'S%'",
         )
         .bind::<Integer, _>(SCHEDULES)
@@ -78,7 +82,7 @@ pub fn generate(
         for pid in ids {
             diesel::sql_query(
                 "INSERT INTO slots (practice_id, schedule_id, external_id, start_at, end_at, status, slot_type,
-                                    gpc_bookable, bookable_org_types, bookable_ods_codes)
+                                    gpc_bookable, audiences)
                  -- Slot 5 of each session overrides its schedule: bookable by A11111 only.
                  SELECT sc.practice_id, sc.id, sc.external_id || '-' || d || '-' || i,
                         $2 + make_interval(days => d, mins => 480 + i * 15),
@@ -86,8 +90,7 @@ pub fn generate(
                         CASE WHEN (i + d) % 3 = 0 THEN 'busy' ELSE 'free' END,
                         CASE WHEN i = 22 THEN NULL ELSE 'Slot type ' || (i % 4) END,
                         CASE WHEN i = 5 AND sc.delivery_channel <> 'Visit' THEN true END,
-                        '{}',
-                        CASE WHEN i = 5 THEN '{A11111}'::text[] ELSE '{}' END
+                        CASE WHEN i = 5 THEN '{ods:A11111}'::text[] ELSE '{}' END
                  FROM generate_series(0, $3 * 7 - 1) d
                  CROSS JOIN generate_series(0, $4 - 1) i
                  CROSS JOIN schedules sc

@@ -147,7 +147,7 @@ async fn bookings_the_consumer_could_not_see_are_refused_with_reasons() {
         (
             json!({ "slot": "type-free", "ods_code": "C81001", "org_type": "gp-practice" }),
             409,
-            "organisation-type-restricted",
+            "not-in-who-can-book",
         ),
         (
             json!({ "slot": "visit-free", "ods_code": "C81001" }),

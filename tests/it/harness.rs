@@ -114,6 +114,23 @@ impl TestDb {
         }
     }
 
+    /// A database with no migrations run, for tests of a migration itself.
+    pub fn unmigrated() -> TestDb {
+        let server = &*SERVER;
+        let name = format!(
+            "t_{}_{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::SeqCst)
+        );
+        diesel::sql_query(format!("CREATE DATABASE {name}"))
+            .execute(&mut server.admin())
+            .expect("create an empty test database");
+        TestDb {
+            url: server.url(&name),
+            name,
+        }
+    }
+
     pub fn conn(&self) -> PgConnection {
         PgConnection::establish(&self.url).expect("connect to the test database")
     }

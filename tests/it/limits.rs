@@ -150,7 +150,7 @@ fn a_group_member_sees_what_the_group_may_book_and_a_group_edit_takes_effect_at_
     )
     .unwrap()
     .unwrap();
-    assert_eq!(e.reasons, vec![HiddenReason::OdsCodeRestricted]);
+    assert_eq!(e.reasons, vec![HiddenReason::NotInAudiences]);
 
     let other = groups::save(
         &mut conn,
@@ -569,7 +569,7 @@ fn booking_refuses_what_the_consumer_could_not_see_and_other_practices_slots() {
     };
     match booking::book(&mut conn, &actor(), f.a, f.id("type-free"), &booker, at) {
         Err(BookingError::NotBookable(r)) => {
-            assert_eq!(r, vec![HiddenReason::OrganisationTypeRestricted])
+            assert_eq!(r, vec![HiddenReason::NotInAudiences])
         }
         other => panic!("{other:?}"),
     }

@@ -2,9 +2,11 @@
 
 use std::collections::BTreeSet;
 
-use bookable::availability::codes::OdsCode;
+use bookable::availability::audience::{Audience, Audiences, Named};
+use bookable::availability::codes::{OdsCode, OrganisationType};
 use bookable::availability::query::{self, Consumer, HiddenReason, SearchWindow};
 use bookable::db::ids::PracticeId;
+use bookable::db::schema::schedules;
 use chrono::Utc;
 use diesel::prelude::*;
 
@@ -223,7 +225,7 @@ fn explain_names_every_reason_a_slot_is_hidden() {
     );
     assert_eq!(
         reasons(&mut conn, "type-free", &anyone, None),
-        vec![OrganisationTypeRestricted]
+        vec![NotInAudiences]
     );
     assert_eq!(
         reasons(
@@ -232,7 +234,7 @@ fn explain_names_every_reason_a_slot_is_hidden() {
             &consumer(Some("gp-practice"), Some("A11111")),
             None
         ),
-        vec![OrganisationTypeRestricted, OdsCodeRestricted]
+        vec![NotInAudiences]
     );
     let day_time = SearchWindow::new(
         local(2026, 6, 10, 9, 0).to_utc(),
@@ -246,8 +248,24 @@ fn explain_names_every_reason_a_slot_is_hidden() {
     let exposure = query::explain(&mut conn, f.a, f.id("both-free"), &anyone, Utc::now(), None)
         .unwrap()
         .unwrap();
-    assert_eq!(exposure.org_types, vec!["urgent-care"]);
-    assert_eq!(exposure.ods_codes, vec!["Y03032"]);
+    assert_eq!(exposure.audiences.tokens(), ["type:urgent-care+ods:Y03032"]);
+    // The explanation names the audience and why the consumer is not in it.
+    let gp = consumer(Some("gp-practice"), Some("Y03032"));
+    let e = query::explain(&mut conn, f.a, f.id("both-free"), &gp, Utc::now(), None)
+        .unwrap()
+        .unwrap();
+    let checks = e.audience_checks();
+    assert_eq!(checks.len(), 1);
+    assert_eq!(
+        (checks[0].type_matched, checks[0].named_matched),
+        (Some(false), Some(true))
+    );
+    assert_eq!(
+        e.explanation(NotInAudiences, &[]),
+        "Who can book it: Y03032 when it books as an urgent care service. This organisation is \
+         in none of these (not Y03032 when it books as an urgent care service: it is not an \
+         urgent care service (NHS 111))."
+    );
     assert!(
         query::explain(
             &mut conn,
@@ -317,4 +335,163 @@ fn searches_reuse_one_prepared_statement_per_connection() {
     .get_result(&mut conn)
     .unwrap();
     assert_eq!(prepared.n, 1, "planned once, not at every search");
+}
+
+fn audience_type(code: &str) -> Audience {
+    Audience::org_type(OrganisationType::parse(code).unwrap())
+}
+
+fn audience_ods(code: &str) -> Audience {
+    Audience::ods(OdsCode::parse(code).unwrap())
+}
+
+fn set_audiences(conn: &mut PgConnection, practice: PracticeId, schedule: &str, a: Vec<Audience>) {
+    diesel::update(
+        schedules::table
+            .filter(schedules::practice_id.eq(practice))
+            .filter(schedules::external_id.eq(schedule)),
+    )
+    .set(schedules::audiences.eq(Audiences::new(a).tokens()))
+    .execute(conn)
+    .unwrap();
+}
+
+/// Audiences are joined by "and also": TYPE is offered to urgent care or Y03032, ODS to the
+/// group or to GP practices, BOTH to urgent care and Y03032 together (only both at once).
+#[test]
+fn a_slot_is_shown_to_a_consumer_matching_any_of_its_audiences() {
+    let db = TestDb::new();
+    let mut conn = db.conn();
+    let f = fixture::load(&mut conn);
+    let pcn = bookable::availability::groups::save(
+        &mut conn,
+        &bookable::change_log::Actor::system("test"),
+        f.a,
+        None,
+        "Our PCN",
+        &[OdsCode::parse("C81001").unwrap()],
+    )
+    .unwrap();
+    set_audiences(
+        &mut conn,
+        f.a,
+        "TYPE",
+        vec![audience_type("urgent-care"), audience_ods("Y03032")],
+    );
+    set_audiences(
+        &mut conn,
+        f.a,
+        "ODS",
+        vec![Audience::group(pcn), audience_type("gp-practice")],
+    );
+    let cases = [
+        (consumer(None, None), base_and(&[])),
+        (
+            consumer(Some("urgent-care"), None),
+            base_and(&["type-free"]),
+        ),
+        // Y03032 sees TYPE by name whatever type it sends, but BOTH only as urgent care.
+        (consumer(None, Some("Y03032")), base_and(&["type-free"])),
+        (
+            consumer(Some("gp-practice"), Some("Y03032")),
+            base_and(&["type-free", "ods-free"]),
+        ),
+        (
+            consumer(Some("urgent-care"), Some("Y03032")),
+            base_and(&["type-free", "both-free"]),
+        ),
+        // A group member, with or without a type; a GP practice not in the group.
+        (consumer(None, Some("C81001")), base_and(&["ods-free"])),
+        (
+            consumer(Some("urgent-care"), Some("C81001")),
+            base_and(&["type-free", "ods-free"]),
+        ),
+        (
+            consumer(Some("gp-practice"), Some("B82617")),
+            base_and(&["ods-free"]),
+        ),
+        (consumer(Some("oncology"), Some("B82617")), base_and(&[])),
+    ];
+    for (c, expected) in cases {
+        assert_eq!(
+            visible(&mut conn, &f, f.a, &june_10(), &c),
+            expected,
+            "consumer {c:?}"
+        );
+        let explained = query::explain_between(
+            &mut conn,
+            f.a,
+            june_10().start(),
+            june_10().end(),
+            &c,
+            Utc::now(),
+        )
+        .unwrap();
+        let shown = f.names(explained.iter().filter(|e| e.visible()).map(|e| e.slot_id));
+        assert_eq!(shown, expected, "explain agrees for {c:?}");
+    }
+}
+
+/// The type-and-organisation audience sits beside others: BOTH becomes "urgent care and
+/// Y03032 together, and also A11111 (any type)".
+#[test]
+fn a_type_and_organisation_audience_needs_both_while_other_audiences_need_one() {
+    let db = TestDb::new();
+    let mut conn = db.conn();
+    let f = fixture::load(&mut conn);
+    let uc = OrganisationType::parse("urgent-care").unwrap();
+    set_audiences(
+        &mut conn,
+        f.a,
+        "BOTH",
+        vec![
+            Audience::type_and(uc, Named::Ods(OdsCode::parse("Y03032").unwrap())),
+            audience_ods("A11111"),
+        ],
+    );
+    let both = |conn: &mut PgConnection, c: &Consumer| {
+        visible(conn, &f, f.a, &june_10(), c).contains("both-free")
+    };
+    assert!(both(
+        &mut conn,
+        &consumer(Some("urgent-care"), Some("Y03032"))
+    ));
+    assert!(!both(
+        &mut conn,
+        &consumer(Some("gp-practice"), Some("Y03032"))
+    ));
+    assert!(!both(&mut conn, &consumer(None, Some("Y03032"))));
+    assert!(!both(&mut conn, &consumer(Some("urgent-care"), None)));
+    assert!(both(&mut conn, &consumer(None, Some("A11111"))));
+    assert!(both(
+        &mut conn,
+        &consumer(Some("gp-practice"), Some("A11111"))
+    ));
+    let e = query::explain(
+        &mut conn,
+        f.a,
+        f.id("both-free"),
+        &consumer(Some("gp-practice"), Some("Y03032")),
+        Utc::now(),
+        None,
+    )
+    .unwrap()
+    .unwrap();
+    assert_eq!(e.reasons, vec![HiddenReason::NotInAudiences]);
+    let checks: Vec<_> = e
+        .audience_checks()
+        .into_iter()
+        .map(|c| (c.audience.token(), c.type_matched, c.named_matched))
+        .collect();
+    assert_eq!(
+        checks,
+        [
+            ("ods:A11111".to_owned(), None, Some(false)),
+            (
+                "type:urgent-care+ods:Y03032".to_owned(),
+                Some(false),
+                Some(true)
+            ),
+        ]
+    );
 }

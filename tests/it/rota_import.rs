@@ -73,7 +73,7 @@ fn a_reimport_without_bookability_keeps_what_managers_set() {
     let mut conn = db.conn();
     fixture::load(&mut conn);
     diesel::sql_query(
-        "UPDATE schedules SET bookable_org_types = '{gp-practice}' WHERE external_id = 'OPEN'",
+        "UPDATE schedules SET audiences = '{type:gp-practice}' WHERE external_id = 'OPEN'",
     )
     .execute(&mut conn)
     .unwrap();
@@ -88,10 +88,10 @@ fn a_reimport_without_bookability_keeps_what_managers_set() {
         .inner_join(slots::table)
         .filter(schedules::external_id.eq("OPEN"))
         .filter(slots::external_id.eq(&doc.slots[0].id))
-        .select((schedules::bookable_org_types, slots::status))
+        .select((schedules::audiences, slots::status))
         .first(&mut conn)
         .unwrap();
-    assert_eq!(types, vec!["gp-practice"], "bookability kept");
+    assert_eq!(types, vec!["type:gp-practice"], "bookability kept");
     assert_eq!(status, "busy", "rota updated");
 }
 

@@ -180,10 +180,8 @@ mod tests {
 
     #[test]
     fn audit_changes_list_only_the_fields_that_differ() {
-        let before =
-            serde_json::json!({"gpc_bookable": false, "bookable_org_types": [], "version": 1});
-        let after =
-            serde_json::json!({"gpc_bookable": true, "bookable_org_types": [], "version": 2});
+        let before = serde_json::json!({"gpc_bookable": false, "audiences": [], "version": 1});
+        let after = serde_json::json!({"gpc_bookable": true, "audiences": [], "version": 2});
         assert_eq!(
             changes(Some(&before), Some(&after)),
             vec![

@@ -8,13 +8,15 @@ use askama::Template;
 use chrono::{Days, Weekday};
 use serde::Deserialize;
 
-use super::{edit_refusal, monday_of, parse_slot_setting, today};
+use super::{SlotWho, edit_refusal, monday_of, parse_slot_setting, today};
 use crate::admin::access::PracticeAccess;
 use crate::admin::auth::run;
 use crate::admin::error::AdminError;
 use crate::admin::forms::{self, Errors, Form};
 use crate::admin::view::{Layout, html, see_other, set_flash};
-use crate::availability::codes::ORGANISATION_TYPES;
+use crate::admin::who_can_book::{WhoSent, WhoValues};
+use crate::availability::audience::Audiences;
+use crate::availability::groups;
 use crate::availability::manage::{self, SlotSelection};
 use crate::db::ids::ScheduleId;
 use crate::state::AppState;
@@ -39,15 +41,27 @@ pub struct BulkForm {
     slot_type: String,
     #[serde(deserialize_with = "forms::text")]
     setting: String,
-    #[serde(deserialize_with = "forms::texts")]
-    org_types: Vec<String>,
     #[serde(deserialize_with = "forms::text")]
-    ods_codes: String,
+    who: String,
+    #[serde(deserialize_with = "forms::texts")]
+    who_types: Vec<String>,
+    #[serde(deserialize_with = "forms::texts")]
+    who_groups: Vec<String>,
+    #[serde(deserialize_with = "forms::text")]
+    who_ods: String,
+    #[serde(deserialize_with = "forms::texts")]
+    who_keep: Vec<String>,
 }
 
 impl BulkForm {
-    fn has_org_type(&self, code: &str) -> bool {
-        self.org_types.iter().any(|t| t == code)
+    fn who_sent(&self) -> WhoSent<'_> {
+        WhoSent {
+            who: &self.who,
+            types: &self.who_types,
+            groups: &self.who_groups,
+            ods: &self.who_ods,
+            keep: &self.who_keep,
+        }
     }
 
     fn has_weekday(&self, day: &str) -> bool {
@@ -74,8 +88,8 @@ struct BulkPage {
     schedules: Vec<(ScheduleId, String)>,
     slot_types: Vec<String>,
     form: BulkForm,
+    who: WhoValues,
     errors: Errors,
-    org_type_options: &'static [(&'static str, &'static str)],
     weekdays: [(&'static str, &'static str, Weekday); 7],
 }
 
@@ -89,13 +103,26 @@ async fn bulk_page(
     status: StatusCode,
 ) -> Result<HttpResponse, AdminError> {
     let practice = access.id();
-    let (schedules, slot_types) = run(state, move |conn| {
+    let (schedules, slot_types, groups) = run(state, move |conn| {
         Ok((
             manage::schedule_names(conn, practice)?,
             manage::slot_types(conn, practice)?,
+            groups::list(conn, practice)?,
         ))
     })
     .await?;
+    let who = match form.who.as_str() {
+        "" => WhoValues::from_audiences(&Audiences::everyone(), &groups),
+        _ => {
+            WhoValues::from_form(
+                &form.who_sent(),
+                &groups,
+                &Audiences::everyone(),
+                &mut Errors::default(),
+            )
+            .0
+        }
+    };
     let page = BulkPage {
         layout: access.layout(session, "Bulk edit", "bulk")?,
         ods: access.ods().to_owned(),
@@ -103,8 +130,8 @@ async fn bulk_page(
         schedules,
         slot_types,
         form,
+        who,
         errors,
-        org_type_options: ORGANISATION_TYPES,
         weekdays: WEEKDAYS,
     };
     html(status, &page)
@@ -156,7 +183,6 @@ pub async fn bulk_save(
         .collect();
     let from_time = forms::optional_time(&form.from_time, "from_time", "start time", &mut errors);
     let until_time = forms::optional_time(&form.until_time, "until_time", "end time", &mut errors);
-    let setting = parse_slot_setting(&form.setting, &form.org_types, &form.ods_codes, &mut errors);
     let selection = match (first_day, last_day, errors.is_empty()) {
         (Some(first_day), Some(last_day), true) => Some(SlotSelection {
             schedule,
@@ -171,19 +197,49 @@ pub async fn bulk_save(
     };
     let actor = access.actor();
     let practice = access.id();
-    let result = run(&state, move |conn| {
+    let sent_setting = form.setting.clone();
+    let who_form = (
+        form.who.clone(),
+        form.who_types.clone(),
+        form.who_groups.clone(),
+        form.who_ods.clone(),
+        form.who_keep.clone(),
+    );
+    let (result, errors) = run(&state, move |conn| {
         if let Some(s) = schedule {
             manage::schedule(conn, practice, s)?.ok_or(AdminError::NotFound)?;
         }
-        Ok(match (selection, setting) {
-            (Some(sel), Some(setting)) => Some((
-                sel.clone(),
-                manage::bulk_update_slots(conn, &actor, practice, &sel, &setting),
-            )),
-            _ => None,
-        })
+        let groups = groups::list(conn, practice)?;
+        let (who, types, group_ids, ods, keep) = &who_form;
+        let (_, setting) = parse_slot_setting(
+            &SlotWho {
+                setting: &sent_setting,
+                who: WhoSent {
+                    who,
+                    types,
+                    groups: group_ids,
+                    ods,
+                    keep,
+                },
+            },
+            &groups,
+            &Audiences::everyone(),
+            &mut errors,
+        );
+        let selection = selection.filter(|_| errors.is_empty());
+        Ok((
+            match (selection, setting) {
+                (Some(sel), Some(setting)) => Some((
+                    sel.clone(),
+                    manage::bulk_update_slots(conn, &actor, practice, &sel, &setting),
+                )),
+                _ => None,
+            },
+            errors,
+        ))
     })
     .await?;
+    let mut errors = errors;
     let status = match result {
         Some((sel, Ok(outcome))) => {
             set_flash(

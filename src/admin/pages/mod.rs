@@ -27,7 +27,10 @@ use chrono_tz::Europe::London;
 use super::auth;
 use super::error::AdminError;
 use super::forms::{self, Errors};
+use crate::admin::who_can_book::{WhoSent, WhoValues};
+use crate::availability::audience::Audiences;
 use crate::availability::codes::{OdsCode, OrganisationType};
+use crate::availability::groups::OrgGroup;
 use crate::availability::manage::{EditError, SlotBookability};
 use crate::availability::query::Consumer;
 use crate::availability::rules::Bookability;
@@ -97,29 +100,43 @@ fn consumer_label(c: &Consumer) -> String {
     parts.join(", ")
 }
 
-/// The slot setting of the slot and bulk edit forms: "follow" the schedule, or its own
-/// "yes"/"no" with the organisation types and ODS codes.
+/// The "Who can book?" question of the slot and bulk edit forms, as sent.
+struct SlotWho<'a> {
+    setting: &'a str,
+    who: WhoSent<'a>,
+}
+
+/// The slot setting of the slot and bulk edit forms: "follow" the schedule, "no", or "yes"
+/// with who can book (asked only then), and the question as the form shows it again.
 fn parse_slot_setting(
-    setting: &str,
-    org_types: &[String],
-    ods_codes: &str,
+    sent: &SlotWho<'_>,
+    groups: &[OrgGroup],
+    saved: &Audiences,
     errors: &mut Errors,
-) -> Option<SlotBookability> {
-    let org_types = forms::org_types(org_types, "org_types", errors);
-    let ods_codes = forms::ods_codes(ods_codes, "ods_codes", errors);
-    let setting = match setting {
-        "follow" => SlotBookability::FollowSchedule,
-        v @ ("yes" | "no") => SlotBookability::Own(Bookability {
-            bookable: v == "yes",
-            org_types,
-            ods_codes,
-        }),
+) -> (WhoValues, Option<SlotBookability>) {
+    let mut who_errors = Errors::default();
+    let (who, audiences) = WhoValues::from_form(&sent.who, groups, saved, &mut who_errors);
+    let setting = match sent.setting {
+        "follow" => Some(SlotBookability::FollowSchedule),
+        "no" => Some(SlotBookability::Own(Bookability {
+            bookable: false,
+            audiences: Audiences::everyone(),
+        })),
+        "yes" => {
+            errors.0.append(&mut who_errors.0);
+            audiences.map(|audiences| {
+                SlotBookability::Own(Bookability {
+                    bookable: true,
+                    audiences,
+                })
+            })
+        }
         _ => {
-            errors.add("setting", "Select who may book the slots");
-            return None;
+            errors.add("setting", "Select whether the slots can be booked");
+            None
         }
     };
-    errors.is_empty().then_some(setting)
+    (who, setting.filter(|_| errors.is_empty()))
 }
 
 /// The status and the error shown by the form for a refused save.

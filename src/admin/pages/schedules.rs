@@ -14,9 +14,9 @@ use crate::admin::auth::run;
 use crate::admin::error::AdminError;
 use crate::admin::forms::{self, Errors, Form};
 use crate::admin::view::{Layout, audience, html, see_other, set_flash};
-use crate::availability::codes::{
-    DeliveryChannel, ORGANISATION_TYPES, PRACTITIONER_ROLES, PractitionerRole,
-};
+use crate::admin::who_can_book::{WhoSent, WhoValues};
+use crate::availability::codes::{DeliveryChannel, PRACTITIONER_ROLES, PractitionerRole};
+use crate::availability::groups::{self, OrgGroup};
 use crate::availability::manage::{self, ScheduleRecord, ScheduleSettings};
 use crate::availability::rules::Bookability;
 use crate::db::ids::ScheduleId;
@@ -52,14 +52,12 @@ pub async fn schedules_page(
     access: PracticeAccess,
 ) -> Result<HttpResponse, AdminError> {
     let practice = access.id();
-    let overview = run(&state, move |conn| {
+    let (overview, groups) = run(&state, move |conn| {
         let now = Utc::now();
-        Ok(manage::schedule_overview(
-            conn,
-            practice,
-            now,
-            now + TimeDelta::weeks(OVERVIEW_WEEKS),
-        )?)
+        Ok((
+            manage::schedule_overview(conn, practice, now, now + TimeDelta::weeks(OVERVIEW_WEEKS))?,
+            groups::list(conn, practice)?,
+        ))
     })
     .await?;
     let schedules = overview
@@ -79,11 +77,7 @@ pub async fn schedules_page(
                 .delivery_channel
                 .clone()
                 .unwrap_or_else(|| "Not set".into()),
-            audience: audience(
-                o.schedule.gpc_bookable,
-                &o.schedule.bookable_org_types,
-                &o.schedule.bookable_ods_codes,
-            ),
+            audience: audience(o.schedule.gpc_bookable, &o.schedule.audiences, &groups),
             free: o.free,
             exposed: o.exposed,
         })
@@ -104,10 +98,16 @@ pub async fn schedules_page(
 pub struct ScheduleForm {
     #[serde(deserialize_with = "forms::text")]
     bookable: String,
-    #[serde(deserialize_with = "forms::texts")]
-    org_types: Vec<String>,
     #[serde(deserialize_with = "forms::text")]
-    ods_codes: String,
+    who: String,
+    #[serde(deserialize_with = "forms::texts")]
+    who_types: Vec<String>,
+    #[serde(deserialize_with = "forms::texts")]
+    who_groups: Vec<String>,
+    #[serde(deserialize_with = "forms::text")]
+    who_ods: String,
+    #[serde(deserialize_with = "forms::texts")]
+    who_keep: Vec<String>,
     #[serde(deserialize_with = "forms::text")]
     practitioner_role: String,
     #[serde(deserialize_with = "forms::text")]
@@ -121,8 +121,7 @@ pub struct ScheduleForm {
 /// What the form shows.
 struct ScheduleFormValues {
     bookable: bool,
-    org_types: Vec<String>,
-    ods_codes: String,
+    who: WhoValues,
     role: String,
     channel: String,
     schedule_type: String,
@@ -130,20 +129,15 @@ struct ScheduleFormValues {
 }
 
 impl ScheduleFormValues {
-    fn from_record(s: &ScheduleRecord) -> Self {
+    fn from_record(s: &ScheduleRecord, groups: &[OrgGroup]) -> Self {
         ScheduleFormValues {
             bookable: s.gpc_bookable,
-            org_types: s.bookable_org_types.clone(),
-            ods_codes: s.bookable_ods_codes.join(", "),
+            who: WhoValues::from_audiences(&s.audiences, groups),
             role: s.practitioner_role.clone().unwrap_or_default(),
             channel: s.delivery_channel.clone().unwrap_or_default(),
             schedule_type: s.schedule_type.clone().unwrap_or_default(),
             version: s.version,
         }
-    }
-
-    fn has_org_type(&self, code: &str) -> bool {
-        self.org_types.iter().any(|t| t == code)
     }
 }
 
@@ -158,8 +152,8 @@ struct ScheduleEditPage {
     /// The saved channel is Visit: "bookable" is not offered.
     is_visit: bool,
     form: ScheduleFormValues,
+    who: WhoValues,
     errors: Errors,
-    org_type_options: &'static [(&'static str, &'static str)],
     role_options: &'static [(&'static str, &'static str)],
     channel_options: Vec<&'static str>,
 }
@@ -172,15 +166,18 @@ pub async fn schedule_form(
 ) -> Result<HttpResponse, AdminError> {
     let (_, id) = path.into_inner();
     let practice = access.id();
-    let schedule = run(&state, move |conn| {
-        manage::schedule(conn, practice, id)?.ok_or(AdminError::NotFound)
+    let (schedule, groups) = run(&state, move |conn| {
+        Ok((
+            manage::schedule(conn, practice, id)?.ok_or(AdminError::NotFound)?,
+            groups::list(conn, practice)?,
+        ))
     })
     .await?;
     let page = schedule_page(
         &session,
         &access,
         &schedule,
-        ScheduleFormValues::from_record(&schedule),
+        ScheduleFormValues::from_record(&schedule, &groups),
         Errors::default(),
     )?;
     html(StatusCode::OK, &page)
@@ -201,9 +198,9 @@ fn schedule_page(
         schedule_id: schedule.id,
         name,
         is_visit: schedule.delivery_channel.as_deref() == Some("Visit"),
+        who: form.who.clone(),
         form,
         errors,
-        org_type_options: ORGANISATION_TYPES,
         role_options: PRACTITIONER_ROLES,
         channel_options: DeliveryChannel::ALL.iter().map(|c| c.code()).collect(),
     })
@@ -211,6 +208,8 @@ fn schedule_page(
 
 fn parse_schedule_form(
     form: ScheduleForm,
+    groups: &[OrgGroup],
+    saved: &ScheduleRecord,
     errors: &mut Errors,
 ) -> (ScheduleFormValues, Option<ScheduleSettings>) {
     if !matches!(form.bookable.as_str(), "yes" | "no") {
@@ -219,17 +218,26 @@ fn parse_schedule_form(
             "Select whether GP Connect consumers may book this schedule",
         );
     }
+    let (who, audiences) = WhoValues::from_form(
+        &WhoSent {
+            who: &form.who,
+            types: &form.who_types,
+            groups: &form.who_groups,
+            ods: &form.who_ods,
+            keep: &form.who_keep,
+        },
+        groups,
+        &saved.audiences,
+        errors,
+    );
     let values = ScheduleFormValues {
         bookable: form.bookable == "yes",
-        org_types: form.org_types,
-        ods_codes: form.ods_codes,
+        who,
         role: form.practitioner_role,
         channel: form.delivery_channel,
         schedule_type: form.schedule_type,
         version: form.version.parse().unwrap_or(-1),
     };
-    let org_types = forms::org_types(&values.org_types, "org_types", errors);
-    let ods_codes = forms::ods_codes(&values.ods_codes, "ods_codes", errors);
     let role = (!values.role.is_empty())
         .then(|| PractitionerRole::parse(&values.role))
         .transpose()
@@ -256,16 +264,17 @@ fn parse_schedule_form(
             "The form is incomplete: reload the page and try again",
         );
     }
-    let settings = errors.is_empty().then(|| ScheduleSettings {
-        bookability: Bookability {
-            bookable: values.bookable,
-            org_types,
-            ods_codes,
-        },
-        practitioner_role: role,
-        delivery_channel: channel,
-        schedule_type: (!values.schedule_type.is_empty()).then(|| values.schedule_type.clone()),
-    });
+    let settings = audiences
+        .filter(|_| errors.is_empty())
+        .map(|audiences| ScheduleSettings {
+            bookability: Bookability {
+                bookable: values.bookable,
+                audiences,
+            },
+            practitioner_role: role,
+            delivery_channel: channel,
+            schedule_type: (!values.schedule_type.is_empty()).then(|| values.schedule_type.clone()),
+        });
     (values, settings)
 }
 
@@ -278,16 +287,17 @@ pub async fn schedule_save(
 ) -> Result<HttpResponse, AdminError> {
     access.require_manager()?;
     let (_, id) = path.into_inner();
-    let mut errors = Errors::default();
-    let (values, settings) = parse_schedule_form(form, &mut errors);
     let actor = access.actor();
     let practice = access.id();
-    let version = values.version;
-    let (schedule, result) = run(&state, move |conn| {
+    let (schedule, values, result, mut errors) = run(&state, move |conn| {
         let current = manage::schedule(conn, practice, id)?.ok_or(AdminError::NotFound)?;
+        let groups = groups::list(conn, practice)?;
+        let mut errors = Errors::default();
+        let (values, settings) = parse_schedule_form(form, &groups, &current, &mut errors);
+        let version = values.version;
         let result =
             settings.map(|s| manage::update_schedule(conn, &actor, practice, id, version, &s));
-        Ok((current, result))
+        Ok((current, values, result, errors))
     })
     .await?;
     let status = match result {

@@ -9,13 +9,15 @@ use chrono::Utc;
 use chrono_tz::Europe::London;
 use serde::Deserialize;
 
-use super::{consumer_from, consumer_label, edit_refusal, monday_of, parse_slot_setting};
+use super::{SlotWho, consumer_from, consumer_label, edit_refusal, monday_of, parse_slot_setting};
 use crate::admin::access::PracticeAccess;
 use crate::admin::auth::run;
 use crate::admin::error::AdminError;
 use crate::admin::forms::{self, Errors, Form};
 use crate::admin::view::{Layout, audience, html, local_day, local_time, see_other, set_flash};
+use crate::admin::who_can_book::{WhoSent, WhoValues};
 use crate::availability::codes::{DeliveryChannel, ORGANISATION_TYPES};
+use crate::availability::groups::{self, OrgGroup};
 use crate::availability::limits;
 use crate::availability::manage;
 use crate::availability::query::{self, Consumer};
@@ -35,10 +37,16 @@ pub struct ConsumerQuery {
 pub struct SlotForm {
     #[serde(deserialize_with = "forms::text")]
     setting: String,
-    #[serde(deserialize_with = "forms::texts")]
-    org_types: Vec<String>,
     #[serde(deserialize_with = "forms::text")]
-    ods_codes: String,
+    who: String,
+    #[serde(deserialize_with = "forms::texts")]
+    who_types: Vec<String>,
+    #[serde(deserialize_with = "forms::texts")]
+    who_groups: Vec<String>,
+    #[serde(deserialize_with = "forms::text")]
+    who_ods: String,
+    #[serde(deserialize_with = "forms::texts")]
+    who_keep: Vec<String>,
     #[serde(deserialize_with = "forms::text")]
     version: String,
 }
@@ -47,15 +55,7 @@ pub struct SlotForm {
 struct SlotFormValues {
     /// follow, yes or no
     setting: String,
-    org_types: Vec<String>,
-    ods_codes: String,
     version: i32,
-}
-
-impl SlotFormValues {
-    fn has_org_type(&self, code: &str) -> bool {
-        self.org_types.iter().any(|t| t == code)
-    }
 }
 
 #[derive(Template)]
@@ -70,6 +70,7 @@ struct SlotPage {
     refusal: Option<String>,
     audience: String,
     form: SlotFormValues,
+    who: WhoValues,
     errors: Errors,
     org_type_options: &'static [(&'static str, &'static str)],
     org_type: String,
@@ -108,31 +109,26 @@ fn slot_refusal(slot: &manage::SlotRecord) -> Option<String> {
 fn slot_page(
     session: &Session,
     access: &PracticeAccess,
-    slot: manage::SlotRecord,
-    form: Option<SlotFormValues>,
+    (slot, groups): (manage::SlotRecord, &[OrgGroup]),
+    form: Option<(SlotFormValues, WhoValues)>,
     errors: Errors,
     consumer: (String, String, Option<Consumer>),
     explained: Option<(bool, Vec<String>)>,
 ) -> Result<SlotPage, AdminError> {
-    let form = form.unwrap_or_else(|| SlotFormValues {
-        setting: if !slot.overrides_schedule {
-            "follow".into()
-        } else if slot.gpc_bookable {
-            "yes".into()
-        } else {
-            "no".into()
-        },
-        org_types: if slot.overrides_schedule {
-            slot.bookable_org_types.clone()
-        } else {
-            vec![]
-        },
-        ods_codes: if slot.overrides_schedule {
-            slot.bookable_ods_codes.join(", ")
-        } else {
-            String::new()
-        },
-        version: slot.version,
+    let (form, who) = form.unwrap_or_else(|| {
+        (
+            SlotFormValues {
+                setting: if !slot.overrides_schedule {
+                    "follow".into()
+                } else if slot.gpc_bookable {
+                    "yes".into()
+                } else {
+                    "no".into()
+                },
+                version: slot.version,
+            },
+            WhoValues::from_audiences(&slot.audiences, groups),
+        )
     });
     Ok(SlotPage {
         layout: access.layout(session, "Slot", "week")?,
@@ -145,13 +141,10 @@ fn slot_page(
             local_time(&slot.end_at)
         ),
         refusal: slot_refusal(&slot),
-        audience: audience(
-            slot.gpc_bookable,
-            &slot.bookable_org_types,
-            &slot.bookable_ods_codes,
-        ),
+        audience: audience(slot.gpc_bookable, &slot.audiences, groups),
         slot,
         form,
+        who,
         errors,
         org_type_options: ORGANISATION_TYPES,
         org_type: consumer.0,
@@ -174,8 +167,9 @@ pub async fn slot_form(
     let consumer = consumer_from(&q.org_type, &q.ods_code, &mut errors);
     let chosen = consumer.clone();
     let practice = access.id();
-    let (slot, explained) = run(&state, move |conn| {
+    let (slot, groups, explained) = run(&state, move |conn| {
         let slot = manage::slot(conn, practice, id)?.ok_or(AdminError::NotFound)?;
+        let groups = groups::list(conn, practice)?;
         let explained = match &chosen {
             Some(c) => query::explain(conn, practice, id, c, Utc::now(), None)?
                 .map(|e| -> Result<_, AdminError> {
@@ -185,13 +179,13 @@ pub async fn slot_form(
                 .transpose()?,
             None => None,
         };
-        Ok((slot, explained))
+        Ok((slot, groups, explained))
     })
     .await?;
     let page = slot_page(
         &session,
         &access,
-        slot,
+        (slot, &groups),
         None,
         errors,
         (
@@ -213,28 +207,43 @@ pub async fn slot_save(
 ) -> Result<HttpResponse, AdminError> {
     access.require_manager()?;
     let (_, id) = path.into_inner();
-    let mut errors = Errors::default();
-    let setting = parse_slot_setting(&form.setting, &form.org_types, &form.ods_codes, &mut errors);
     let version = form.version.parse::<i32>().ok();
-    if version.is_none() {
-        errors.add(
-            "setting",
-            "The form is incomplete: reload the page and try again",
-        );
-    }
-    let values = SlotFormValues {
-        setting: form.setting,
-        org_types: form.org_types,
-        ods_codes: form.ods_codes,
-        version: version.unwrap_or(0),
-    };
     let actor = access.actor();
     let practice = access.id();
-    let result = run(&state, move |conn| {
-        Ok(match (setting, version) {
+    let (slot, groups, values, result, mut errors) = run(&state, move |conn| {
+        let slot = manage::slot(conn, practice, id)?.ok_or(AdminError::NotFound)?;
+        let groups = groups::list(conn, practice)?;
+        let mut errors = Errors::default();
+        let (who, setting) = parse_slot_setting(
+            &SlotWho {
+                setting: &form.setting,
+                who: WhoSent {
+                    who: &form.who,
+                    types: &form.who_types,
+                    groups: &form.who_groups,
+                    ods: &form.who_ods,
+                    keep: &form.who_keep,
+                },
+            },
+            &groups,
+            &slot.audiences,
+            &mut errors,
+        );
+        if version.is_none() {
+            errors.add(
+                "setting",
+                "The form is incomplete: reload the page and try again",
+            );
+        }
+        let values = SlotFormValues {
+            setting: form.setting.clone(),
+            version: version.unwrap_or(0),
+        };
+        let result = match (setting, version) {
             (Some(s), Some(v)) => Some(manage::update_slot(conn, &actor, practice, id, v, &s)),
             _ => None,
-        })
+        };
+        Ok((slot, groups, (values, who), result, errors))
     })
     .await?;
     let status = match result {
@@ -248,14 +257,10 @@ pub async fn slot_save(
         Some(Err(e)) => edit_refusal(e, "setting", "slot", &mut errors)?,
         None => StatusCode::UNPROCESSABLE_ENTITY,
     };
-    let slot = run(&state, move |conn| {
-        manage::slot(conn, practice, id)?.ok_or(AdminError::NotFound)
-    })
-    .await?;
     let page = slot_page(
         &session,
         &access,
-        slot,
+        (slot, &groups),
         Some(values),
         errors,
         (String::new(), String::new(), None),

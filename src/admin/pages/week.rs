@@ -110,32 +110,42 @@ pub async fn week_page(
     let consumer = consumer_from(&q.org_type, &q.ods_code, &mut errors);
     let chosen = consumer.clone();
     let practice = access.id();
-    let (schedules, slots, exposure, for_consumer, limits, booked) = run(&state, move |conn| {
-        if let Some(s) = schedule {
-            manage::schedule(conn, practice, s)?.ok_or(AdminError::NotFound)?;
-        }
-        let from = query::local_midnight(week);
-        let to = query::local_midnight(week + Days::new(7));
-        let schedules = manage::schedule_names(conn, practice)?;
-        let slots = manage::slots_between(conn, practice, schedule, from, to)?;
-        let exposure =
-            query::explain_between(conn, practice, from, to, &Consumer::default(), Utc::now())?;
-        let for_consumer = match &chosen {
-            Some(c) => Some(query::explain_between(
-                conn,
-                practice,
-                from,
-                to,
-                c,
-                Utc::now(),
-            )?),
-            None => None,
-        };
-        let limits = limits::list(conn, practice)?;
-        let booked = listing::booked_slots(conn, practice, from, to)?;
-        Ok((schedules, slots, exposure, for_consumer, limits, booked))
-    })
-    .await?;
+    let (schedules, slots, exposure, for_consumer, limits, booked, groups) =
+        run(&state, move |conn| {
+            if let Some(s) = schedule {
+                manage::schedule(conn, practice, s)?.ok_or(AdminError::NotFound)?;
+            }
+            let from = query::local_midnight(week);
+            let to = query::local_midnight(week + Days::new(7));
+            let schedules = manage::schedule_names(conn, practice)?;
+            let slots = manage::slots_between(conn, practice, schedule, from, to)?;
+            let exposure =
+                query::explain_between(conn, practice, from, to, &Consumer::default(), Utc::now())?;
+            let for_consumer = match &chosen {
+                Some(c) => Some(query::explain_between(
+                    conn,
+                    practice,
+                    from,
+                    to,
+                    c,
+                    Utc::now(),
+                )?),
+                None => None,
+            };
+            let limits = limits::list(conn, practice)?;
+            let booked = listing::booked_slots(conn, practice, from, to)?;
+            let groups = crate::availability::groups::list(conn, practice)?;
+            Ok((
+                schedules,
+                slots,
+                exposure,
+                for_consumer,
+                limits,
+                booked,
+                groups,
+            ))
+        })
+        .await?;
     let exposure: HashMap<SlotId, query::SlotExposure> =
         exposure.into_iter().map(|e| (e.slot_id, e)).collect();
     let for_consumer: Option<HashMap<SlotId, query::SlotExposure>> =
@@ -176,7 +186,7 @@ pub async fn week_page(
             status: s.status.clone(),
             own_setting: s.overrides_schedule,
             exposed,
-            audience: audience(s.gpc_bookable, &s.bookable_org_types, &s.bookable_ods_codes),
+            audience: audience(s.gpc_bookable, &s.audiences, &groups),
             hidden_because,
             visible_to_consumer,
             consumer_reasons,

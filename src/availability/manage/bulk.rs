@@ -72,27 +72,24 @@ FOR UPDATE OF sl";
 /// Changes, and audits one row for each, only the slots whose setting differs.
 const BULK_UPDATE_SQL: &str = "
 WITH old AS (
-    SELECT id, gpc_bookable, bookable_org_types, bookable_ods_codes, version
+    SELECT id, gpc_bookable, audiences, version
     FROM slots
     WHERE practice_id = $1 AND id = ANY($2)
-      AND (gpc_bookable, bookable_org_types, bookable_ods_codes)
-          IS DISTINCT FROM ($3::boolean, $4::text[], $5::text[])
+      AND (gpc_bookable, audiences) IS DISTINCT FROM ($3::boolean, $4::text[])
 ), changed AS (
     UPDATE slots s
-    SET gpc_bookable = $3, bookable_org_types = $4, bookable_ods_codes = $5,
-        version = s.version + 1
+    SET gpc_bookable = $3, audiences = $4, version = s.version + 1
     FROM old
     WHERE s.id = old.id
     RETURNING s.id, s.version, old.gpc_bookable AS old_bookable,
-              old.bookable_org_types AS old_types, old.bookable_ods_codes AS old_codes,
-              old.version AS old_version
+              old.audiences AS old_audiences, old.version AS old_version
 )
 INSERT INTO audit_log (practice_id, user_id, actor, action, entity, entity_id, before, after)
-SELECT $1, $6, $7, 'bulk-update', 'slot', c.id,
-       jsonb_build_object('gpc_bookable', c.old_bookable, 'bookable_org_types', to_jsonb(c.old_types),
-                          'bookable_ods_codes', to_jsonb(c.old_codes), 'version', c.old_version),
-       jsonb_build_object('gpc_bookable', $3::boolean, 'bookable_org_types', to_jsonb($4::text[]),
-                          'bookable_ods_codes', to_jsonb($5::text[]), 'version', c.version)
+SELECT $1, $5, $6, 'bulk-update', 'slot', c.id,
+       jsonb_build_object('gpc_bookable', c.old_bookable, 'audiences', to_jsonb(c.old_audiences),
+                          'version', c.old_version),
+       jsonb_build_object('gpc_bookable', $3::boolean, 'audiences', to_jsonb($4::text[]),
+                          'version', c.version)
 FROM changed c";
 
 /// Applies `setting` to every slot `selection` matches, in one transaction: all of them or,
@@ -175,13 +172,12 @@ pub fn bulk_update_slots(
             return Err(EditError::RefusedSlots { reason, count });
         }
         let ids: Vec<i64> = selected.iter().map(|s| s.id).collect();
-        let (bookable, types, codes) = setting.columns();
+        let (bookable, audiences) = setting.columns();
         let changed = diesel::sql_query(BULK_UPDATE_SQL)
             .bind::<BigInt, _>(practice.0)
             .bind::<Array<BigInt>, _>(&ids)
             .bind::<Nullable<Bool>, _>(bookable)
-            .bind::<Array<Text>, _>(&types)
-            .bind::<Array<Text>, _>(&codes)
+            .bind::<Array<Text>, _>(&audiences)
             .bind::<Nullable<BigInt>, _>(actor.user.map(|u| u.0))
             .bind::<Text, _>(&actor.name)
             .execute(conn)?;

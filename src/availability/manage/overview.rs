@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
+
 use serde::Serialize;
 
 use super::ScheduleRecord;
@@ -16,9 +17,7 @@ use crate::db::schema::{locations, practitioners, schedules, slots};
 pub fn depends_on_consumer(reason: HiddenReason) -> bool {
     matches!(
         reason,
-        HiddenReason::OrganisationTypeRestricted
-            | HiddenReason::OdsCodeRestricted
-            | HiddenReason::LimitReached
+        HiddenReason::NotInAudiences | HiddenReason::LimitReached
     )
 }
 

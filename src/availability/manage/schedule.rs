@@ -1,6 +1,8 @@
 //! A schedule's settings: reading one, the names of all, and saving the schedule form.
 
 use diesel::prelude::*;
+
+use crate::availability::audience::Audiences;
 use diesel::sql_types::{BigInt, Bool, Nullable, Text};
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -29,8 +31,7 @@ pub struct ScheduleRecord {
     pub practitioner_role: Option<String>,
     pub delivery_channel: Option<String>,
     pub gpc_bookable: bool,
-    pub bookable_org_types: Vec<String>,
-    pub bookable_ods_codes: Vec<String>,
+    pub audiences: Audiences,
     pub version: i32,
 }
 
@@ -47,8 +48,7 @@ impl ScheduleRecord {
     fn audit_state(&self) -> Value {
         json!({
             "gpc_bookable": self.gpc_bookable,
-            "bookable_org_types": self.bookable_org_types,
-            "bookable_ods_codes": self.bookable_ods_codes,
+            "audiences": self.audiences,
             "practitioner_role": self.practitioner_role,
             "delivery_channel": self.delivery_channel,
             "schedule_type": self.schedule_type,
@@ -123,11 +123,9 @@ pub fn update_schedule(
         if visit_slots.n > 0 {
             return Err(EditError::Refused(Refusal::Visit));
         }
-        let org_types = settings.bookability.org_type_codes();
-        let ods_codes = settings.bookability.ods_code_strings();
+        let audiences = &settings.bookability.audiences;
         let unchanged = before.gpc_bookable == settings.bookability.bookable
-            && before.bookable_org_types == org_types
-            && before.bookable_ods_codes == ods_codes
+            && before.audiences == *audiences
             && before.practitioner_role.as_deref() == role
             && before.delivery_channel.as_deref() == channel
             && before.schedule_type == settings.schedule_type;
@@ -137,8 +135,7 @@ pub fn update_schedule(
         let after: ScheduleRecord = diesel::update(schedules::table.find(id))
             .set((
                 schedules::gpc_bookable.eq(settings.bookability.bookable),
-                schedules::bookable_org_types.eq(&org_types),
-                schedules::bookable_ods_codes.eq(&ods_codes),
+                schedules::audiences.eq(audiences),
                 schedules::practitioner_role.eq(role),
                 schedules::delivery_channel.eq(channel),
                 schedules::schedule_type.eq(&settings.schedule_type),

@@ -3,6 +3,8 @@
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
+
+use crate::availability::audience::Audiences;
 use diesel::sql_types::{Array, BigInt, Bool, Int4, Nullable, Text, Timestamptz};
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -22,11 +24,11 @@ pub enum SlotBookability {
 }
 
 impl SlotBookability {
-    /// The `slots` columns: (gpc_bookable, org types, ODS codes).
-    pub(super) fn columns(&self) -> (Option<bool>, Vec<String>, Vec<String>) {
+    /// The `slots` columns: (gpc_bookable, audiences).
+    pub(super) fn columns(&self) -> (Option<bool>, Audiences) {
         match self {
-            SlotBookability::FollowSchedule => (None, vec![], vec![]),
-            SlotBookability::Own(b) => (Some(b.bookable), b.org_type_codes(), b.ods_code_strings()),
+            SlotBookability::FollowSchedule => (None, Audiences::everyone()),
+            SlotBookability::Own(b) => (Some(b.bookable), b.audiences.clone()),
         }
     }
 }
@@ -58,17 +60,16 @@ pub struct SlotRecord {
     /// In force: the slot's own, else its schedule's.
     #[diesel(sql_type = Bool)]
     pub gpc_bookable: bool,
+    /// In force: the slot's own, else its schedule's.
     #[diesel(sql_type = Array<Text>)]
-    pub bookable_org_types: Vec<String>,
-    #[diesel(sql_type = Array<Text>)]
-    pub bookable_ods_codes: Vec<String>,
+    pub audiences: Audiences,
     #[diesel(sql_type = Int4)]
     pub version: i32,
 }
 
 const SLOT_SELECT: &str = "SELECT e.id, e.schedule_id, e.schedule_type, e.start_at, e.end_at, \
      e.status, e.slot_type, e.delivery_channel, e.practitioner_role, e.overrides_schedule, \
-     e.gpc_bookable, e.bookable_org_types, e.bookable_ods_codes, sl.version \
+     e.gpc_bookable, e.audiences, sl.version \
      FROM slot_effective e JOIN slots sl ON sl.id = e.id";
 
 /// The slots of a practice (or one of its schedules) starting in [from, to), in start order.
@@ -108,18 +109,16 @@ pub fn slot(
 #[diesel(table_name = slots)]
 struct SlotOwn {
     gpc_bookable: Option<bool>,
-    bookable_org_types: Vec<String>,
-    bookable_ods_codes: Vec<String>,
+    audiences: Audiences,
     version: i32,
     slot_type: Option<String>,
     delivery_channel: Option<String>,
 }
 
-fn slot_audit_state(bookable: Option<bool>, types: &[String], codes: &[String], v: i32) -> Value {
+fn slot_audit_state(bookable: Option<bool>, audiences: &Audiences, v: i32) -> Value {
     json!({
         "gpc_bookable": bookable,
-        "bookable_org_types": types,
-        "bookable_ods_codes": codes,
+        "audiences": audiences,
         "version": v,
     })
 }
@@ -164,20 +163,14 @@ pub fn update_slot(
             })
             .map_err(EditError::Refused)?;
         }
-        let (bookable, types, codes) = setting.columns();
-        if (
-            own.gpc_bookable,
-            &own.bookable_org_types,
-            &own.bookable_ods_codes,
-        ) == (bookable, &types, &codes)
-        {
+        let (bookable, audiences) = setting.columns();
+        if (own.gpc_bookable, &own.audiences) == (bookable, &audiences) {
             return Ok(());
         }
         diesel::update(slots::table.find(id))
             .set((
                 slots::gpc_bookable.eq(bookable),
-                slots::bookable_org_types.eq(&types),
-                slots::bookable_ods_codes.eq(&codes),
+                slots::audiences.eq(&audiences),
                 slots::version.eq(slots::version + 1),
             ))
             .execute(conn)?;
@@ -187,11 +180,10 @@ pub fn update_slot(
             Change::edit(practice, "update", "slot", id.0)
                 .before(slot_audit_state(
                     own.gpc_bookable,
-                    &own.bookable_org_types,
-                    &own.bookable_ods_codes,
+                    &own.audiences,
                     own.version,
                 ))
-                .after(slot_audit_state(bookable, &types, &codes, own.version + 1)),
+                .after(slot_audit_state(bookable, &audiences, own.version + 1)),
         )?;
         Ok(())
     })

@@ -7,28 +7,115 @@ use diesel::sql_types::{Array, BigInt, Integer, Nullable, Text};
 use serde::Serialize;
 
 use super::{Consumer, EXPLAIN, HiddenReason, SearchWindow, bind_consumer};
+use crate::availability::audience::{Audience, Audiences, Named};
 use crate::availability::limits::{BookingLimit, BookingWindow};
-use crate::db::ids::{LimitId, PracticeId, SlotId};
+use crate::db::ids::{GroupId, LimitId, PracticeId, SlotId};
 use crate::db::named::Value;
 
-/// Whether a slot is visible to a consumer, and if not, why; with the restrictions in force,
-/// so a message can name them.
+/// Whether a slot is visible to a consumer, and if not, why; with who can book it, so a
+/// message can name the audiences and why none of them matched.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SlotExposure {
     pub slot_id: SlotId,
     /// Empty when the consumer would see the slot.
     pub reasons: Vec<HiddenReason>,
-    pub org_types: Vec<String>,
-    pub ods_codes: Vec<String>,
+    /// Who can book it (the slot's own setting, else its schedule's).
+    pub audiences: Audiences,
+    /// The names of the practice's groups its audiences name.
+    pub group_names: Vec<(GroupId, String)>,
+    /// The audience tokens the consumer matches, as the query module spelled them.
+    consumer_audiences: Vec<String>,
     /// The booking window in force (the slot's own, else its schedule's).
     pub window: BookingWindow,
     /// The booking limits used up for this consumer on the slot's day or week.
     pub limits_reached: Vec<LimitId>,
 }
 
+/// How one audience of a slot compares with the consumer: which of its parts the consumer's
+/// filters matched (a part it hasn't is `None`). The audience lets the consumer in when every
+/// part it has matched.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AudienceCheck {
+    pub audience: Audience,
+    pub type_matched: Option<bool>,
+    pub named_matched: Option<bool>,
+}
+
+impl AudienceCheck {
+    pub fn matched(&self) -> bool {
+        self.type_matched != Some(false) && self.named_matched != Some(false)
+    }
+}
+
 impl SlotExposure {
     pub fn visible(&self) -> bool {
         self.reasons.is_empty()
+    }
+
+    pub fn group_name(&self, id: GroupId) -> Option<String> {
+        self.group_names
+            .iter()
+            .find(|(g, _)| *g == id)
+            .map(|(_, n)| n.clone())
+    }
+
+    /// Each audience with the parts the consumer matched, from the tokens the query module's
+    /// statement said the consumer matches (a part alone is its own token).
+    pub fn audience_checks(&self) -> Vec<AudienceCheck> {
+        let matches = |token: String| self.consumer_audiences.contains(&token);
+        self.audiences
+            .iter()
+            .map(|a| AudienceCheck {
+                audience: a.clone(),
+                type_matched: a.type_code().map(|t| matches(format!("type:{t}"))),
+                named_matched: a
+                    .named_part()
+                    .map(|n| matches(Audience::named(n.clone()).token())),
+            })
+            .collect()
+    }
+
+    /// Who can book the slot, and for each audience why the consumer is not in it.
+    fn audiences_explanation(&self) -> String {
+        let names = |g: GroupId| self.group_name(g);
+        let why: Vec<String> = self
+            .audience_checks()
+            .iter()
+            .filter(|c| !c.matched())
+            .map(|c| {
+                let a = &c.audience;
+                let mut missing = Vec::new();
+                if c.type_matched == Some(false) {
+                    missing.push(format!(
+                        "it is not {}",
+                        match a.type_code() {
+                            Some(crate::availability::audience::URGENT_CARE) =>
+                                "an urgent care service (NHS 111)".to_owned(),
+                            Some(crate::availability::audience::GP_PRACTICE) =>
+                                "a GP practice".to_owned(),
+                            Some(other) => format!("of type '{other}'"),
+                            None => String::new(),
+                        }
+                    ));
+                }
+                if c.named_matched == Some(false) {
+                    missing.push(match a.named_part() {
+                        Some(Named::Ods(code)) => format!("it is not {code}"),
+                        Some(Named::Group(g)) => format!(
+                            "it is not in the group {}",
+                            names(*g).unwrap_or_else(|| "that no longer exists".into())
+                        ),
+                        None => String::new(),
+                    });
+                }
+                format!("not {}: {}", a.describe(&names), missing.join(" and "))
+            })
+            .collect();
+        format!(
+            "Who can book it: {}. This organisation is in none of these ({}).",
+            self.audiences.describe(&names),
+            why.join("; ")
+        )
     }
 
     /// A sentence per reason for a practice manager; see [`SlotExposure::explanation`].
@@ -64,6 +151,7 @@ impl SlotExposure {
                     used.join("; ")
                 )
             }
+            HiddenReason::NotInAudiences => self.audiences_explanation(),
             other => other.message().to_owned(),
         }
     }
@@ -76,9 +164,13 @@ struct ExplainRow {
     #[diesel(sql_type = Array<Text>)]
     reasons: Vec<String>,
     #[diesel(sql_type = Array<Text>)]
-    bookable_org_types: Vec<String>,
+    audiences: Vec<String>,
     #[diesel(sql_type = Array<Text>)]
-    bookable_ods_codes: Vec<String>,
+    consumer_audiences: Vec<String>,
+    #[diesel(sql_type = Array<BigInt>)]
+    group_ids: Vec<i64>,
+    #[diesel(sql_type = Array<Text>)]
+    group_names: Vec<String>,
     #[diesel(sql_type = Nullable<Integer>)]
     book_from_days: Option<i32>,
     #[diesel(sql_type = Nullable<Integer>)]
@@ -112,24 +204,32 @@ fn explain_query(
             Value::Timestamptz(starting_between.map(|r| r.1)),
         )
         .load(conn)?;
-    Ok(rows
-        .into_iter()
-        .map(|row| SlotExposure {
-            slot_id: SlotId(row.id),
-            reasons: row
-                .reasons
-                .iter()
-                .filter_map(|c| HiddenReason::from_code(c))
-                .collect(),
-            org_types: row.bookable_org_types,
-            ods_codes: row.bookable_ods_codes,
-            window: BookingWindow {
-                from_days: row.book_from_days,
-                until_minutes: row.book_until_minutes,
-            },
-            limits_reached: row.limits_reached.into_iter().map(LimitId).collect(),
+    rows.into_iter()
+        .map(|row| {
+            Ok(SlotExposure {
+                slot_id: SlotId(row.id),
+                reasons: row
+                    .reasons
+                    .iter()
+                    .filter_map(|c| HiddenReason::from_code(c))
+                    .collect(),
+                audiences: Audiences::from_tokens(&row.audiences)
+                    .map_err(|e| diesel::result::Error::DeserializationError(Box::new(e)))?,
+                group_names: row
+                    .group_ids
+                    .into_iter()
+                    .map(GroupId)
+                    .zip(row.group_names)
+                    .collect(),
+                consumer_audiences: row.consumer_audiences,
+                window: BookingWindow {
+                    from_days: row.book_from_days,
+                    until_minutes: row.book_until_minutes,
+                },
+                limits_reached: row.limits_reached.into_iter().map(LimitId).collect(),
+            })
         })
-        .collect())
+        .collect()
 }
 
 /// Why `slot` of `practice` is (or isn't) visible to `consumer` searching at `now`, optionally

@@ -11,7 +11,7 @@
 //! 3. its delivery channel is not `Visit` (GP Connect 1.2.7, #826);
 //! 4. its schedule has a practitioner role and the slot has a slot type (both are required in
 //!    a GP Connect slot search response);
-//! 5. it matches the consumer (table below);
+//! 5. it matches the consumer: no audiences, or any one of its audiences (table below);
 //! 6. its booking window is open at the time of the search: no earlier than `book_from_days`
 //!    local days before the slot's (Europe/London) day, and no later than `book_until_minutes`
 //!    before it starts;
@@ -31,11 +31,22 @@
 //! | ODS O only     | no type restriction, and (no ODS restriction, or O among the codes)          |
 //! | T and O        | (no type restriction or T among them) and (no ODS restriction or O among them) |
 //!
-//! All four rows are one rule applied to each kind of restriction separately: a restriction of a
-//! kind is passed only by a consumer that sent a matching value of that kind. Named
-//! organisations are the slot's ODS codes together with the members of its organisation groups. An organisation
-//! type bookable doesn't know (say `oncology`) passes no type restriction, and so sees only
-//! slots without one; it is not an error.
+//! Who can book a slot is a list of audiences (`availability::audience`), each an organisation
+//! type, a named organisation (an ODS code, or a group of the practice standing for its
+//! members), or a type and a named organisation together. The table decides for **each
+//! audience alone**, taken as the slot's restriction; the slot is shown when any audience lets
+//! the consumer in, and to everyone when it has none:
+//!
+//! | audience        | matched by a consumer that sent                                  |
+//! |-----------------|------------------------------------------------------------------|
+//! | type X          | type X (rows "T only" and "T and O")                             |
+//! | organisation N  | ODS code N, or a member's of group N (rows "O only" and "T and O") |
+//! | X and N         | both type X and N (row "T and O")                                |
+//!
+//! In SQL that is one array overlap: `consumer_audiences` (in `sql/prelude.sql`) spells the
+//! tokens the consumer's filters match, and the slot is shown when its `audiences` share one.
+//! An organisation type bookable doesn't know (say `oncology`) matches no type audience, and so
+//! sees only slots open to it by name or to everyone; it is not an error.
 //!
 //! # Windows
 //! The window is an instant range. Its length is limited in Europe/London local days (at most
@@ -54,7 +65,7 @@ use super::codes::OdsCode;
 use crate::db::ids::PracticeId;
 use crate::db::named::{NamedQuery, Statement, Value};
 
-pub use explain::{SlotExposure, explain, explain_between};
+pub use explain::{AudienceCheck, SlotExposure, explain, explain_between};
 pub use search::{
     FreeSlot, LocationSummary, PractitionerSummary, ScheduleSummary, SlotSearchResult, free_slots,
 };
@@ -86,8 +97,7 @@ pub enum HiddenReason {
     Visit,
     NoPractitionerRole,
     NoSlotType,
-    OrganisationTypeRestricted,
-    OdsCodeRestricted,
+    NotInAudiences,
     BookingNotYetOpen,
     BookingClosed,
     LimitReached,
@@ -102,8 +112,7 @@ impl HiddenReason {
             Self::Visit => "visit",
             Self::NoPractitionerRole => "no-practitioner-role",
             Self::NoSlotType => "no-slot-type",
-            Self::OrganisationTypeRestricted => "organisation-type-restricted",
-            Self::OdsCodeRestricted => "ods-code-restricted",
+            Self::NotInAudiences => "not-in-who-can-book",
             Self::BookingNotYetOpen => "booking-not-yet-open",
             Self::BookingClosed => "booking-closed",
             Self::LimitReached => "limit-reached",
@@ -129,12 +138,7 @@ impl HiddenReason {
                 "Its schedule has no practitioner role, which GP Connect requires."
             }
             Self::NoSlotType => "It has no slot type, which GP Connect requires.",
-            Self::OrganisationTypeRestricted => {
-                "It is restricted to organisation types this consumer is not one of."
-            }
-            Self::OdsCodeRestricted => {
-                "It is restricted to named organisations (ODS codes or groups) that don't include this consumer."
-            }
+            Self::NotInAudiences => "Who can book it doesn't include this organisation.",
             Self::BookingNotYetOpen => {
                 "Its booking window has not opened yet: it is further ahead than external organisations may book."
             }
@@ -151,7 +155,8 @@ impl HiddenReason {
 
 /// One visibility rule: the reason, and the SQL condition (over `e`, a `slot_effective` row)
 /// under which it hides the slot. `{T}`, `{O}` and `{NOW}` stand for the consumer's organisation
-/// type and ODS code and the time of the search; `consumer_groups` and `exhausted` are the CTEs
+/// type and ODS code and the time of the search; `consumer_groups`, `consumer_audiences` and
+/// `exhausted` are the CTEs
 /// of `sql/prelude.sql`.
 struct Rule {
     reason: HiddenReason,
@@ -191,15 +196,9 @@ const RULES: &[Rule] = &[
         hidden_when: "COALESCE(btrim(e.slot_type), '') = ''",
     },
     Rule {
-        reason: HiddenReason::OrganisationTypeRestricted,
-        hidden_when: "cardinality(e.bookable_org_types) > 0 \
-                      AND NOT COALESCE({T} = ANY(e.bookable_org_types), false)",
-    },
-    Rule {
-        reason: HiddenReason::OdsCodeRestricted,
-        hidden_when: "(cardinality(e.bookable_ods_codes) > 0 OR cardinality(e.bookable_group_ids) > 0) \
-                      AND NOT COALESCE({O} = ANY(e.bookable_ods_codes), false) \
-                      AND NOT e.bookable_group_ids && (SELECT ids FROM consumer_groups)",
+        reason: HiddenReason::NotInAudiences,
+        hidden_when: "cardinality(e.audiences) > 0 \
+                      AND NOT e.audiences && (SELECT tokens FROM consumer_audiences)",
     },
     Rule {
         reason: HiddenReason::BookingNotYetOpen,

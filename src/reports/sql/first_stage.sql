@@ -14,7 +14,8 @@ FROM (
               CASE WHEN e.status = 'free' AND e.gpc_bookable THEN {hidden_mask} END
                   AS hidden,
               e.delivery_channel AS channel, e.practitioner_role AS role, e.slot_type,
-              e.bookable_ods_codes AS ods_codes, e.bookable_group_ids AS group_ids,
+              audience_ods_codes(e.audiences) AS ods_codes,
+              audience_group_ids(e.audiences) AS group_ids,
               date_part('epoch', e.end_at - e.start_at) AS secs
        FROM slot_effective e
        JOIN {pairs} p ON p.practice_id = e.practice_id

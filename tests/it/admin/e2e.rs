@@ -114,14 +114,18 @@ async fn a_practice_manager_changes_bookability_in_the_browser() {
         .await
         .unwrap();
     click(d, "bookable-yes").await;
-    set_checked(d, "org_type-urgent-care", true).await;
-    set_checked(d, "org_type-gp-practice", false).await;
-    fill(d, "ods_codes", "").await;
+    click(d, "who-chosen").await;
+    set_checked(d, "who-urgent-care", true).await;
+    set_checked(d, "who-gp-practice", false).await;
+    fill(d, "who_ods", "").await;
     click(d, "save-schedule").await;
     assert!(flash(d).await.contains("Saved Phlebotomy clinic."));
     assert!(exposed_count(d, hca).await > 0, "exposed once bookable");
     let row = text(d, By::Id(format!("schedule-{hca}"))).await;
-    assert!(row.contains("Urgent care (NHS 111)"), "{row}");
+    assert!(
+        row.contains("NHS 111 and other urgent care services"),
+        "{row}"
+    );
     let (_, urgent_blood) = preview(d, &app, "org_type=urgent-care", monday, "Blood test").await;
     // Mon–Fri, 12 slots a day, about a third booked.
     assert!(urgent_blood > 20, "{urgent_blood}");
@@ -137,13 +141,15 @@ async fn a_practice_manager_changes_bookability_in_the_browser() {
         .await
         .unwrap();
     click(d, "setting-yes").await;
-    set_checked(d, "org_type-urgent-care", false).await;
-    fill(d, "ods_codes", "Y03032").await;
+    click(d, "who-chosen").await;
+    set_checked(d, "who-urgent-care", false).await;
+    set_checked(d, "who-gp-practice", false).await;
+    fill(d, "who_ods", "Y03032").await;
     click(d, "save-slot").await;
     assert!(flash(d).await.contains("Slot saved."));
     assert_eq!(
         text(d, By::Id("slot-audience")).await,
-        "ODS Y03032 (this slot's own setting)"
+        "Y03032 (this slot's own setting)"
     );
     assert_eq!(
         preview(d, &app, "org_type=urgent-care", monday, "Blood test")
@@ -166,7 +172,7 @@ async fn a_practice_manager_changes_bookability_in_the_browser() {
     assert!(
         text(d, By::Id("explanation"))
             .await
-            .contains("restricted to named organisations")
+            .contains("This organisation is in none of these")
     );
 
     // A home visit: the slot form doesn't offer it, and a bulk edit including visits is refused.

@@ -38,7 +38,7 @@ async fn a_stale_save_is_refused_with_a_reload_message() {
         &first,
         &slot_path,
         &s1,
-        &[("setting", "yes"), ("ods_codes", "Y03032")],
+        &[("setting", "yes"), ("who", "chosen"), ("who_ods", "Y03032")],
     )
     .await;
     assert_eq!(status, StatusCode::CONFLICT);
@@ -78,10 +78,10 @@ async fn every_change_leaves_exactly_one_audit_row() {
         (action.as_str(), entity.as_str(), entity_id),
         ("update", "schedule", Some(open.0))
     );
-    assert_eq!(before.unwrap()["bookable_org_types"], serde_json::json!([]));
+    assert_eq!(before.unwrap()["audiences"], serde_json::json!([]));
     assert_eq!(
-        after.unwrap()["bookable_org_types"],
-        serde_json::json!(["urgent-care"])
+        after.unwrap()["audiences"],
+        serde_json::json!(["type:urgent-care"])
     );
 
     // Saving the same settings again changes nothing and records nothing.
@@ -97,13 +97,13 @@ async fn every_change_leaves_exactly_one_audit_row() {
         &session,
         &slot_path,
         &page,
-        &[("setting", "yes"), ("ods_codes", "y03032")],
+        &[("setting", "yes"), ("who", "chosen"), ("who_ods", "y03032")],
     )
     .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert_eq!(
         slot_state(conn, slot),
-        (Some(true), vec![], vec!["Y03032".to_owned()], 2)
+        (Some(true), vec!["ods:Y03032".to_owned()], 2)
     );
     assert_eq!(audit_rows(conn, fx.a), 2);
 
@@ -147,7 +147,8 @@ async fn a_bulk_edit_is_all_or_nothing_with_one_audit_row_per_slot_changed() {
                 ("first_day", "2026-06-10"),
                 ("last_day", "2026-06-10"),
                 ("setting", "yes"),
-                ("org_types", "urgent-care"),
+                ("who", "chosen"),
+                ("who_types", "urgent-care"),
             ],
         )
         .await;
@@ -176,7 +177,8 @@ async fn a_bulk_edit_is_all_or_nothing_with_one_audit_row_per_slot_changed() {
                 ("until_time", "12:00"),
                 ("slot_type", "Routine appointment"),
                 ("setting", "yes"),
-                ("ods_codes", "B82617"),
+                ("who", "chosen"),
+                ("who_ods", "B82617"),
             ],
         )
         .await;
@@ -198,15 +200,15 @@ async fn a_bulk_edit_is_all_or_nothing_with_one_audit_row_per_slot_changed() {
     for name in changed {
         assert_eq!(slot_state(conn, fx.id(name)).0, Some(true), "{name}");
         assert_eq!(
-            slot_state(conn, fx.id(name)).2,
-            vec!["B82617".to_owned()],
+            slot_state(conn, fx.id(name)).1,
+            vec!["ods:B82617".to_owned()],
             "{name}"
         );
     }
     for name in ["open-notype", "open-early", "type-free", "visit-free"] {
         assert_ne!(
-            slot_state(conn, fx.id(name)).2,
-            vec!["B82617".to_owned()],
+            slot_state(conn, fx.id(name)).1,
+            vec!["ods:B82617".to_owned()],
             "{name}"
         );
     }

@@ -131,7 +131,7 @@ async fn a_viewer_sees_but_cannot_change() {
         "no save button for a viewer"
     );
     let token = csrf(&page);
-    let v = before.4.to_string();
+    let v = before.3.to_string();
     let (status, _, body) = session
         .post(
             &format!("/practices/{PRACTICE_A}/schedules/{open}"),

@@ -60,30 +60,24 @@ fn audit_rows(conn: &mut PgConnection, practice: bookable::db::ids::PracticeId) 
         .unwrap()
 }
 
-type SlotState = (Option<bool>, Vec<String>, Vec<String>, i32);
+type SlotState = (Option<bool>, Vec<String>, i32);
 
 fn slot_state(conn: &mut PgConnection, id: SlotId) -> SlotState {
     slots::table
         .find(id)
-        .select((
-            slots::gpc_bookable,
-            slots::bookable_org_types,
-            slots::bookable_ods_codes,
-            slots::version,
-        ))
+        .select((slots::gpc_bookable, slots::audiences, slots::version))
         .first(conn)
         .unwrap()
 }
 
-type ScheduleState = (bool, Vec<String>, Vec<String>, Option<String>, i32);
+type ScheduleState = (bool, Vec<String>, Option<String>, i32);
 
 fn schedule_state(conn: &mut PgConnection, id: ScheduleId) -> ScheduleState {
     schedules::table
         .find(id)
         .select((
             schedules::gpc_bookable,
-            schedules::bookable_org_types,
-            schedules::bookable_ods_codes,
+            schedules::audiences,
             schedules::delivery_channel,
             schedules::version,
         ))
@@ -122,8 +116,9 @@ fn schedule_form<'a>(
         ("csrf_token", token),
         ("version", version),
         ("bookable", bookable),
-        ("org_types", "urgent-care"),
-        ("ods_codes", ""),
+        ("who", "chosen"),
+        ("who_types", "urgent-care"),
+        ("who_ods", ""),
         ("practitioner_role", "R0260"),
         ("delivery_channel", "In-person"),
         ("schedule_type", "GP morning surgery"),

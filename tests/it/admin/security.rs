@@ -194,7 +194,7 @@ async fn a_post_without_a_valid_csrf_token_changes_nothing() {
     let before = schedule_state(conn, open);
     let audit_before = audit_rows(conn, fx.a);
     let path = format!("/practices/{PRACTICE_A}/schedules/{open}");
-    let v = before.4.to_string();
+    let v = before.3.to_string();
 
     let mut missing = schedule_form("", &v, "no");
     missing.retain(|(k, _)| *k != "csrf_token");

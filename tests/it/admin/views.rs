@@ -55,7 +55,7 @@ async fn the_preview_and_the_explanation_come_from_the_query_module() {
         ))
         .await;
     assert!(
-        page.contains("It is restricted to named organisations"),
+        page.contains("This organisation is in none of these"),
         "{page}"
     );
     let (_, page) = session
@@ -130,15 +130,15 @@ async fn the_week_view_shows_uk_local_times_exposure_and_why_hidden() {
     let free = row("open-free");
     assert!(free.contains("09:00–09:15"), "{free}");
     assert!(free.contains("data-exposed=\"true\""));
-    assert!(free.contains("Any GP Connect consumer"));
+    assert!(free.contains("Any organisation using GP Connect"));
     assert!(free.contains("Visible"));
     let ods = row("open-override-ods");
     assert!(
-        ods.contains("ODS A11111") && ods.contains("(own setting)"),
+        ods.contains("A11111") && ods.contains("(own setting)"),
         "{ods}"
     );
     assert!(
-        ods.contains("It is restricted to named organisations"),
+        ods.contains("This organisation is in none of these"),
         "{ods}"
     );
     let busy = row("open-busy");

@@ -155,7 +155,7 @@ fn break_r(conn: &mut PgConnection) {
         .execute(conn)
         .unwrap();
     diesel::sql_query(
-        "UPDATE slots SET gpc_bookable = true, bookable_org_types = '{oncology}' \
+        "UPDATE slots SET gpc_bookable = true, audiences = '{type:oncology}' \
          WHERE external_id = 'gp-bad'",
     )
     .execute(conn)

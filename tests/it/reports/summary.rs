@@ -2,6 +2,7 @@
 //! domain's own functions, the report read from the cache equals the report computed from
 //! scratch, figure for figure.
 
+use bookable::availability::audience::{Audience, Audiences};
 use bookable::availability::booking::{self, Booker};
 use bookable::availability::codes::{DeliveryChannel, OdsCode, OrganisationType, PractitionerRole};
 use bookable::availability::groups::{self, Target};
@@ -108,8 +109,7 @@ fn the_cached_report_equals_the_report_from_scratch_after_every_kind_of_change()
             },
             &SlotBookability::Own(Bookability {
                 bookable: false,
-                org_types: Vec::new(),
-                ods_codes: Vec::new(),
+                audiences: Audiences::everyone(),
             }),
         )
         .unwrap();
@@ -125,8 +125,9 @@ fn the_cached_report_equals_the_report_from_scratch_after_every_kind_of_change()
             version,
             &SlotBookability::Own(Bookability {
                 bookable: true,
-                org_types: vec![OrganisationType::parse("gp-practice").unwrap()],
-                ods_codes: Vec::new(),
+                audiences: Audiences::new(vec![Audience::org_type(
+                    OrganisationType::parse("gp-practice").unwrap(),
+                )]),
             }),
         )
         .unwrap();
@@ -155,8 +156,9 @@ fn the_cached_report_equals_the_report_from_scratch_after_every_kind_of_change()
             &ScheduleSettings {
                 bookability: Bookability {
                     bookable: true,
-                    org_types: vec![OrganisationType::parse("urgent-care").unwrap()],
-                    ods_codes: Vec::new(),
+                    audiences: Audiences::new(vec![Audience::org_type(
+                        OrganisationType::parse("urgent-care").unwrap(),
+                    )]),
                 },
                 practitioner_role: Some(PractitionerRole::parse("R0260").unwrap()),
                 delivery_channel: Some(DeliveryChannel::parse("Video").unwrap()),

@@ -1,6 +1,7 @@
 -- The common table expressions of the search and the explanation (see query/mod.rs):
 -- params: each parameter bound once, so the statement is prepared with one plan;
 -- consumer_groups: the practice's organisation groups the consumer's ODS code belongs to;
+-- consumer_audiences: the audience tokens the consumer matches (audience.rs, the four cases);
 -- exhausted: the (scope, period) pairs where a booking limit applying to the consumer is used
 -- up by the bookings in force (Europe/London local days or ISO weeks).
 WITH params AS MATERIALIZED (
@@ -13,6 +14,16 @@ WITH params AS MATERIALIZED (
     SELECT COALESCE(array_agg(m.group_id), '{}') AS ids
     FROM org_group_members m JOIN org_groups g ON g.id = m.group_id
     WHERE g.practice_id = {PRACTICE} AND m.ods_code = {O}
+), consumer_audiences AS (
+    -- The four-case table applied to one audience: a type alone is matched by a consumer that
+    -- sent that type, a named organisation (or group) alone by one that sent that ODS code (or
+    -- a member's), and the two together only by a consumer that sent both.
+    SELECT array_remove(ARRAY['type:' || {T}, 'ods:' || {O}, 'type:' || {T} || '+ods:' || {O}],
+                        NULL)
+           || ARRAY(SELECT 'group:' || g FROM unnest(c.ids) g)
+           || ARRAY(SELECT 'type:' || {T} || '+group:' || g FROM unnest(c.ids) g
+                    WHERE {T} IS NOT NULL) AS tokens
+    FROM consumer_groups c
 ), exhausted AS MATERIALIZED (
     SELECT bl.id AS limit_id, bl.schedule_id, bl.period, used.period_start
     FROM booking_limits bl
