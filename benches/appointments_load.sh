@@ -115,7 +115,7 @@ bodies() {
       FROM slots s JOIN schedules sc ON sc.id = s.schedule_id
       WHERE s.practice_id = (SELECT id FROM p) AND s.status = 'free' AND s.gpc_bookable IS NULL
         AND sc.gpc_bookable AND sc.delivery_channel <> 'Visit' AND s.slot_type IS NOT NULL
-        AND (sc.bookable_org_types = '{}' OR 'urgent-care' = ANY (sc.bookable_org_types))
+        AND (sc.audiences = '{}' OR 'type:urgent-care' = ANY (sc.audiences))
         AND s.start_at > now() + interval '1 day'
       ORDER BY s.start_at, s.id LIMIT $count),
     pt AS (SELECT id, row_number() OVER (ORDER BY id) AS n FROM patients WHERE practice_id = (SELECT id FROM p))
