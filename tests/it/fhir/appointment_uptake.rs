@@ -54,10 +54,7 @@ async fn uptake_counts_each_organisations_bookings_against_its_type_its_code_and
         .execute(&mut conn)
         .unwrap();
     diesel::update(schedules::table.filter(schedules::external_id.eq("HUB")))
-        .set((
-            schedules::bookable_ods_codes.eq(Vec::<String>::new()),
-            schedules::bookable_group_ids.eq(vec![hub]),
-        ))
+        .set(schedules::audiences.eq(vec![format!("group:{hub}")]))
         .execute(&mut conn)
         .unwrap();
     let named: i64 = slots::table
