@@ -304,3 +304,43 @@ async fn the_database_trigger_refusing_visit_reads_as_the_same_refusal() {
     ));
     assert_eq!(slot_state(&mut app.conn(), fx.id("visit-free")).0, None);
 }
+
+#[actix_web::test]
+async fn a_malformed_ods_code_is_refused_with_the_entered_text_kept_and_nothing_changed() {
+    let (app, fx) = setup().await;
+    let session = sign_in(&app, "manager.a").await;
+    let conn = &mut app.conn();
+    let slot = fx.id("open-free");
+    let slot_path = format!("/practices/{PRACTICE_A}/slots/{slot}");
+    let before = slot_state(conn, slot);
+    let (_, page) = session.get(&slot_path).await;
+    let (status, _, body) = save(
+        &session,
+        &slot_path,
+        &page,
+        &[
+            ("setting", "yes"),
+            ("who", "chosen"),
+            ("who_types", "urgent-care"),
+            ("who_ods", "Y03032, 12-XYZ"),
+        ],
+    )
+    .await;
+    assert_ne!(status, StatusCode::SEE_OTHER, "{body}");
+    assert!(body.contains("<title>Error: "), "{body}");
+    assert!(
+        body.contains("href=\"#who_ods\""),
+        "the summary links to the field: {body}"
+    );
+    assert!(body.contains("12-XYZ is not one"), "{body}");
+    assert!(
+        body.contains("value=\"Y03032, 12-XYZ\""),
+        "the entered text is kept"
+    );
+    assert!(
+        body.contains("who_ods-error"),
+        "the field is described by its error"
+    );
+    assert_eq!(slot_state(conn, slot), before, "nothing changed");
+    assert_eq!(audit_rows(conn, fx.a), 0);
+}
