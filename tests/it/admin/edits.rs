@@ -327,7 +327,7 @@ async fn a_malformed_ods_code_is_refused_with_the_entered_text_kept_and_nothing_
     )
     .await;
     assert_ne!(status, StatusCode::SEE_OTHER, "{body}");
-    assert!(body.contains("<title>Error: "), "{body}");
+    assert!(body.contains("nhsuk-error-summary"));
     assert!(
         body.contains("href=\"#who_ods\""),
         "the summary links to the field: {body}"
