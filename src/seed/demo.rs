@@ -242,7 +242,8 @@ pub fn rota(ods: &str, town: &str, first: NaiveDate, days: u64) -> ImportDocumen
     }
 }
 
-/// A group for the nurse clinic, a daily limit for NHS 111 and a booking window on the GP
+/// A group for the nurse clinic and the telephone triage (an audience beside NHS 111 and other
+/// practices), a daily limit for NHS 111 and a booking window on the GP
 /// morning surgery; left alone when the practice already has sharing rules.
 fn sharing_rules(
     conn: &mut PgConnection,
@@ -268,6 +269,16 @@ fn sharing_rules(
         actor,
         practice,
         groups::Target::Schedule(nurse),
+        &[pcn],
+    )?;
+    // Who can book the telephone triage: NHS 111, other GP practices, and also the PCN's
+    // members whatever type they send (an audience of its own).
+    let triage = schedule(conn, "S-GP-TEL")?;
+    groups::set_bookable_groups(
+        conn,
+        actor,
+        practice,
+        groups::Target::Schedule(triage),
         &[pcn],
     )?;
     let urgent_care = OrganisationType::parse("urgent-care")?;
