@@ -2,10 +2,10 @@
 # Load test of the GP Connect appointment interactions (issue 14) against the release build, on
 # loopback only, with wrk (apt-get install wrk) and a Lua script per interaction:
 #   - Book (POST Appointment) latency at 10 concurrent consumers, each request a different free
-#     slot of practice S00101, booked by an urgent-care consumer;
+#     slot of practice S00101 (the middle one), booked by an urgent-care consumer;
 #   - Read (GET Appointment/{id}) and Retrieve (GET Patient/{id}/Appointment) latency at 10
 #     concurrent consumers over the appointments just booked;
-#   - booking throughput with 20 bookers on one practice (S00102).
+#   - booking throughput with 20 bookers on one practice (the next one, S00102).
 # Like benches/slot_search_load.sh, it starts a private PostgreSQL in a temporary folder,
 # generates the synthetic data set (200 practices x 26 weeks, about 6 million slots) from next
 # Monday so every slot is in the future, adds 2,000 patients to each of the two practices, serves
@@ -61,8 +61,8 @@ db="postgres://bookable@/bookable?host=$work"
 echo "== generating $PRACTICES practices x $WEEKS weeks from $FROM"
 time target/release/bookable --database-url "$db" synthetic --practices "$PRACTICES" --weeks "$WEEKS" --from "$FROM"
 sql -c "UPDATE practices SET asid = '$ASID'"
-book_ods=S00101
-burst_ods=S00102
+book_ods=$(printf 'S%05d' $((PRACTICES / 2 + 1)))
+burst_ods=$(printf 'S%05d' $((PRACTICES / 2 + 2)))
 for ods in $book_ods $burst_ods; do
   sql -c "INSERT INTO patients (practice_id, nhs_number, nhs_number_verified, family_name, given_names, birth_date,
                                 registration_type, registration_start)
@@ -170,6 +170,7 @@ LUA
 
 run() {
   local name=$1 connections=$2 method=$3 lines=$4 interaction=$5 scope=$6 path=$7
+  [ -s "$lines" ] || { echo "$name: no requests to send" >&2; exit 1; }
   echo "== $name: $connections connections, $(wc -l <"$lines") distinct requests"
   local server0 pg0 out n token
   token=$(jwt "$scope")
