@@ -1,17 +1,17 @@
 //! The practice system kept in step with GP Connect (issue 14): the appointment event feed it
 //! reads (`GET /api/practices/{ODS}/appointment-events`), and the appointments it sends of its
-//! own (`POST /api/practices/{ODS}/appointments`). README, "Appointments and the practice system".
+//! own (`POST /api/practices/{ODS}/appointments`, taken by `api::import` with the other
+//! documents). README, "Appointments and the practice system".
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use chrono::Utc;
 use serde_json::json;
 
 use super::error::ApiError;
-use super::{body, for_practice};
-use crate::appointments::{events, inbound};
+use super::for_practice;
+use crate::appointments::events;
 use crate::state::AppState;
 
 /// The longest a reader may ask the feed to wait for an event (seconds): below the idle
@@ -107,50 +107,7 @@ async fn feed(
     }
 }
 
-/// `POST /api/practices/{ODS}/appointments`: the clinical system's own appointments, upserted
-/// by its id (booked or cancelled), all or nothing: `200` with counts, or `422` listing every
-/// problem with nothing written.
-async fn send_appointments(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    path: web::Path<String>,
-    payload: web::Payload,
-) -> Result<HttpResponse, ApiError> {
-    let ods = path.into_inner();
-    for_practice(&state, &req, ods.clone(), |_, _| Ok(())).await?;
-    let json = body::read_document(&req, payload, body::APPOINTMENTS_LIMIT).await?;
-    let summary = for_practice(&state, &req, ods.clone(), move |conn, caller| {
-        let doc: inbound::AppointmentDocument = serde_json::from_str(&json)
-            .map_err(|e| ApiError::BadRequest(format!("the body is not the expected JSON: {e}")))?;
-        if !doc.practice.eq_ignore_ascii_case(&ods) {
-            return Err(ApiError::Invalid {
-                message: "the document is for another practice".into(),
-                problems: vec![format!(
-                    "practice: '{}' is not {ods}, the practice of this call",
-                    doc.practice
-                )],
-            });
-        }
-        inbound::upsert(conn, &caller.actor, caller.practice, &doc, Utc::now()).map_err(|e| match e
-        {
-            inbound::InboundError::Invalid(problems) => ApiError::Invalid {
-                message: "the appointments were rejected and nothing was written".into(),
-                problems,
-            },
-            inbound::InboundError::Database(e) => ApiError::internal(e),
-        })
-    })
-    .await?;
-    Ok(HttpResponse::Ok()
-        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
-        .json(summary))
-}
-
 /// The routes of this file, inside the `/api` scope.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/practices/{ods}/appointment-events", web::get().to(feed))
-        .route(
-            "/practices/{ods}/appointments",
-            web::post().to(send_appointments),
-        );
+    cfg.route("/practices/{ods}/appointment-events", web::get().to(feed));
 }

@@ -7,6 +7,7 @@
 mod appointments;
 mod body;
 mod error;
+mod import;
 mod settings;
 
 pub use error::ApiError;
@@ -16,8 +17,7 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::Utc;
 use diesel::prelude::*;
-use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::json;
 
 use crate::availability::booking::{self, Booker, BookingError};
@@ -26,9 +26,6 @@ use crate::change_log::Actor;
 use crate::credentials::{self, Authorised};
 use crate::db::ids::{BookingId, PracticeId, SlotId};
 use crate::db::schema::slots;
-use crate::document_import::ImportError;
-use crate::patients::import as patient_import;
-use crate::rota_import;
 use crate::state::AppState;
 
 /// The practice in the path, and who is acting for it.
@@ -79,69 +76,6 @@ where
         )
     })
     .await
-}
-
-/// A document the JSON API imports for one practice: its rota, its patient list.
-trait Document: DeserializeOwned + Send + 'static {
-    type Summary: Serialize + Send + 'static;
-    /// The largest body taken (bytes).
-    const LIMIT: usize;
-    /// The ODS code the document names.
-    fn practice(&self) -> &str;
-    fn import(&self, conn: &mut PgConnection, actor: &Actor) -> Result<Self::Summary, ImportError>;
-}
-
-impl Document for rota_import::ImportDocument {
-    type Summary = rota_import::ImportSummary;
-    const LIMIT: usize = body::DOCUMENT_LIMIT;
-    fn practice(&self) -> &str {
-        &self.practice
-    }
-    fn import(&self, conn: &mut PgConnection, actor: &Actor) -> Result<Self::Summary, ImportError> {
-        rota_import::import(conn, actor, self)
-    }
-}
-
-/// A list larger than [`body::PATIENTS_LIMIT`] is sent in several documents (the import never
-/// removes a patient a document leaves out).
-impl Document for patient_import::PatientDocument {
-    type Summary = patient_import::ImportSummary;
-    const LIMIT: usize = body::PATIENTS_LIMIT;
-    fn practice(&self) -> &str {
-        &self.practice
-    }
-    fn import(&self, conn: &mut PgConnection, actor: &Actor) -> Result<Self::Summary, ImportError> {
-        patient_import::import(conn, actor, self)
-    }
-}
-
-/// Imports a practice's rota or patient list (README, "Importing a rota", "Importing patients"):
-/// `200` with counts, `422` with every problem and nothing written. The credential is checked
-/// before the body is read; a document naming another practice than the path's is refused.
-async fn import<D: Document>(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    path: web::Path<String>,
-    payload: web::Payload,
-) -> Result<HttpResponse, ApiError> {
-    let ods = path.into_inner();
-    for_practice(&state, &req, ods.clone(), |_, _| Ok(())).await?;
-    let json = body::read_document(&req, payload, D::LIMIT).await?;
-    let summary = for_practice(&state, &req, ods.clone(), move |conn, caller| {
-        let doc: D = serde_json::from_str(&json).map_err(ImportError::Malformed)?;
-        if !doc.practice().eq_ignore_ascii_case(&ods) {
-            return Err(ApiError::Invalid {
-                message: "the document is for another practice".into(),
-                problems: vec![format!(
-                    "practice: '{}' is not {ods}, the practice of this call",
-                    doc.practice()
-                )],
-            });
-        }
-        Ok(doc.import(conn, &caller.actor)?)
-    })
-    .await?;
-    Ok(HttpResponse::Ok().json(summary))
 }
 
 #[derive(Deserialize)]
@@ -241,14 +175,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     .error_handler(|e, _| error::json_error(e).into()),
             )
             .app_data(web::PathConfig::default().error_handler(|e, _| error::path_error(e).into()))
-            .route(
-                "/practices/{ods}/rota",
-                web::post().to(import::<rota_import::ImportDocument>),
-            )
-            .route(
-                "/practices/{ods}/patients",
-                web::post().to(import::<patient_import::PatientDocument>),
-            )
+            .configure(import::routes)
             .route("/practices/{ods}/bookings", web::post().to(book))
             .configure(appointments::routes)
             .route(
