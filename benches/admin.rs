@@ -124,7 +124,7 @@ fn admin(c: &mut Criterion) {
         actix_web::rt::System::new().block_on(async move {
             let server = server::run(listener, state).unwrap();
             tx.send(server.handle()).unwrap();
-            server.await
+            server.serve().await
         })
     });
     let handle = rx.recv().unwrap();

@@ -17,4 +17,5 @@ pub mod rota_import;
 pub mod seed;
 pub mod server;
 pub mod state;
+pub mod telemetry;
 pub mod users;

@@ -10,6 +10,7 @@ use bookable::db::{self, data_dir::SharedPostgres};
 use bookable::seed::demo;
 use bookable::server;
 use bookable::state::AppState;
+use bookable::telemetry::logs::LogFormat;
 use bookable::users::{self, Role};
 use bookable::{practice, rota_import};
 use clap::{Parser, Subcommand};
@@ -44,6 +45,15 @@ struct Cli {
         hide_env_values = true
     )]
     api_token: Option<String>,
+    /// The log's format on standard output: text lines, or one JSON object a line.
+    #[arg(
+        long,
+        env = "BOOKABLE_LOG_FORMAT",
+        value_enum,
+        default_value_t,
+        global = true
+    )]
+    log_format: LogFormat,
     #[command(subcommand)]
     command: Command,
 }
@@ -81,6 +91,9 @@ enum Command {
     /// Manage the credentials of practice systems for the JSON API.
     #[command(subcommand)]
     Credential(CredentialCommand),
+    /// Keep the GP Connect request trail: export a month, then drop it.
+    #[command(subcommand)]
+    Audit(AuditCommand),
     /// Import a practice's schedules and slots from a JSON document (see README).
     Import { file: std::path::PathBuf },
     /// Import a practice's patient list from a JSON document (see README).
@@ -121,6 +134,22 @@ struct RunArgs {
     /// "service unavailable".
     #[arg(long, env = "BOOKABLE_DB_CHECKOUT_TIMEOUT_MS", default_value_t = 2000)]
     db_checkout_timeout_ms: u64,
+    /// Seconds a stopping server (SIGTERM, SIGINT) lets in-flight requests finish before it
+    /// drops them; the GP Connect audit rows of every answered request are written after.
+    #[arg(long, env = "BOOKABLE_SHUTDOWN_TIMEOUT_S", default_value_t = 30)]
+    shutdown_timeout_s: u64,
+    /// Prometheus metrics at GET /metrics (`off`: none recorded).
+    #[arg(long, env = "BOOKABLE_METRICS", value_enum, default_value_t = Switch::On)]
+    metrics: Switch,
+    /// Serve /metrics on this address (plain HTTP) instead of the main one.
+    #[arg(long, env = "BOOKABLE_METRICS_BIND")]
+    metrics_bind: Option<String>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Switch {
+    On,
+    Off,
 }
 
 impl RunArgs {
@@ -147,6 +176,25 @@ enum PracticeCommand {
         /// The ASID of the practice's GP Connect endpoint, which consumers send as Ssp-To.
         #[arg(long)]
         asid: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Write every GP Connect request of a calendar month (UTC) as JSON lines, and record the
+    /// export so the month may be dropped.
+    Export {
+        /// The month, as YYYY-MM.
+        #[arg(long)]
+        month: String,
+        #[arg(long)]
+        out: std::path::PathBuf,
+    },
+    /// Drop a month of the GP Connect request trail: refused unless it has ended and was
+    /// exported with every row it holds.
+    Drop {
+        #[arg(long)]
+        month: String,
     },
 }
 
@@ -239,10 +287,20 @@ async fn serve(
         state.api = bookable::api::ApiSettings::with_all_practices_token(token);
     }
     state.pds = pds.map(bookable::pds::client::PdsClient::new).transpose()?;
-    match tls {
-        Some(config) => server::run_tls(listener, state, config)?.await?,
-        None => server::run(listener, state)?.await?,
-    }
+    let metrics = match (run.metrics, &run.metrics_bind) {
+        (Switch::Off, _) => server::Metrics::Off,
+        (Switch::On, None) => server::Metrics::Here,
+        (Switch::On, Some(bind)) => server::Metrics::Apart(
+            TcpListener::bind(bind).with_context(|| format!("binding {bind} (metrics)"))?,
+        ),
+    };
+    let options = server::Options {
+        tls,
+        shutdown_timeout: std::time::Duration::from_secs(run.shutdown_timeout_s),
+        metrics,
+    };
+    server::run_with(listener, state, options)?.serve().await?;
+    tracing::info!("bookable stopped");
     Ok(())
 }
 
@@ -298,6 +356,27 @@ fn credential(
     Ok(())
 }
 
+fn audit(conn: &mut PgConnection, command: AuditCommand) -> anyhow::Result<()> {
+    use bookable::fhir::trail_retention::{self, Month};
+    match command {
+        AuditCommand::Export { month, out } => {
+            let month: Month = month.parse()?;
+            let file = std::fs::File::create(&out)
+                .with_context(|| format!("creating {}", out.display()))?;
+            let mut writer = std::io::BufWriter::new(file);
+            let label = out.display().to_string();
+            let rows = trail_retention::export(conn, month, &mut writer, &label)?;
+            println!("Exported {rows} GP Connect requests of {month} to {label}.");
+        }
+        AuditCommand::Drop { month } => {
+            let month: Month = month.parse()?;
+            let rows = trail_retention::drop_month(conn, month, chrono::Utc::now())?;
+            println!("Dropped {month}: {rows} GP Connect requests (exported before).");
+        }
+    }
+    Ok(())
+}
+
 /// `bookable pds-standin`: needs no database.
 async fn pds_standin(patients: Option<&std::path::Path>, bind: &str) -> anyhow::Result<()> {
     use bookable::pds::standin::{self, StandinPatients};
@@ -316,13 +395,8 @@ async fn pds_standin(patients: Option<&std::path::Path>, bind: &str) -> anyhow::
 
 #[actix_web::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,diesel=warn".into()),
-        )
-        .init();
     let cli = Cli::parse();
+    bookable::telemetry::logs::init(cli.log_format);
     if let Command::PdsStandin { patients, bind } = &cli.command {
         return pds_standin(patients.as_deref(), bind).await;
     }
@@ -341,7 +415,7 @@ async fn main() -> anyhow::Result<()> {
             migrated(&url)?;
             let tls = tls.server_config()?;
             let scheme = if tls.is_some() { "https" } else { "http" };
-            println!("bookable listening on {scheme}://{bind}/");
+            tracing::info!(address = %format!("{scheme}://{bind}/"), "bookable listening");
             let pds = bookable::pds::settings::PdsSettings::from_env();
             serve(&url, &bind, &run, cli.api_token.as_deref(), true, tls, pds).await?;
         }
@@ -434,6 +508,7 @@ async fn main() -> anyhow::Result<()> {
             println!("User {username} saved.");
         }
         Command::Credential(command) => credential(&mut migrated(&url)?, &actor, command)?,
+        Command::Audit(command) => audit(&mut migrated(&url)?, command)?,
         Command::Synthetic {
             practices,
             weeks,

@@ -122,6 +122,10 @@ impl PracticeAccess {
         self.access.require_admin()
     }
 
+    pub fn is_admin(&self) -> bool {
+        self.access.role >= Role::Admin
+    }
+
     /// The user, as the change log records them.
     pub fn actor(&self) -> Actor {
         Actor {

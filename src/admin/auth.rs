@@ -10,9 +10,11 @@ use actix_web::{FromRequest, HttpRequest, HttpResponse, dev::Payload, web};
 use askama::Template;
 use diesel::prelude::*;
 
+use super::client_address;
 use super::error::AdminError;
 use super::forms::{self, Errors, Form};
 use super::security::{forget_sign_in_token, rotate_csrf_token, sign_in_token};
+use super::sign_in_limits::{self, Kind};
 use super::view::{Layout, html, see_other};
 use crate::change_log::{self, Actor, Change};
 use crate::db::ids::UserId;
@@ -180,22 +182,24 @@ pub async fn login(
             false,
         );
     }
-    let address = peer_address(&req);
-    if !state.admin.allow_sign_in_attempt(&username, &address) {
-        tracing::warn!(%username, %address, "sign-in rate limited");
-        if state.admin.note_lock_out(&username) {
-            let (name, addr) = (username.clone(), address.clone());
-            run(&state, move |conn| {
-                Ok(record_sign_in_event(
-                    conn,
-                    "sign-in-locked-out",
-                    None,
-                    &name,
-                    &addr,
-                )?)
-            })
-            .await?;
+    let address = client_address::of(&req, &state.admin.trusted_proxies);
+    let (name, addr) = (username.clone(), address.clone());
+    let per_account = state.admin.login_attempts_per_account.get();
+    let per_address = state.admin.login_attempts_per_address.get();
+    let window = state.admin.sign_in_window;
+    let allowed = run(&state, move |conn| {
+        let account = sign_in_limits::attempt(conn, Kind::Account, &name, per_account, window)?;
+        let address = sign_in_limits::attempt(conn, Kind::Address, &addr, per_address, window)?;
+        let allowed = account && address;
+        // One change-log row per username per window for its lock-out, however many attempts.
+        if !allowed && sign_in_limits::attempt(conn, Kind::LockOut, &name, 1, window)? {
+            record_sign_in_event(conn, "sign-in-locked-out", None, &name, &addr)?;
         }
+        Ok(allowed)
+    })
+    .await?;
+    if !allowed {
+        tracing::warn!(%username, %address, "sign-in rate limited");
         let mut errors = Errors::default();
         errors.add(
             "username",
@@ -270,7 +274,7 @@ pub async fn logout(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AdminError> {
     if let Some(id) = session.get::<i64>(USER_KEY)?.map(UserId) {
-        let address = peer_address(&req);
+        let address = client_address::of(&req, &state.admin.trusted_proxies);
         run(&state, move |conn| {
             let found: Option<(String, String)> = user_table::table
                 .find(id)
@@ -287,12 +291,6 @@ pub async fn logout(
     }
     session.purge();
     Ok(see_other("/login?signed_out=1"))
-}
-
-fn peer_address(req: &HttpRequest) -> String {
-    req.peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_default()
 }
 
 /// Sign-in, failed sign-in, lock-out and sign-out in the change log (no practice: a user's

@@ -1,13 +1,13 @@
-//! The admin UI's background chores, started once by `server::serve`: forgetting the sign-in
-//! limiters' idle keys (so their memory stays bounded by the attempts of the last window) and
+//! The admin UI's background chores, started once by `server::serve`: forgetting sign-in limit
+//! keys that have recovered (so the table holds only the attempts of the last window) and
 //! deleting expired sessions (so no page load pays for it).
 
 use std::time::Duration;
 
 use actix_web::rt;
 
-use super::session_store;
 use super::settings::LIMITER_SWEEP;
+use super::{session_store, sign_in_limits};
 use crate::state::AppState;
 
 /// How often expired sessions are deleted (they are refused from the moment they expire).
@@ -15,12 +15,18 @@ pub const SESSION_PURGE: Duration = Duration::from_secs(5 * 60);
 
 /// Starts the chores on the current actix runtime; they end with it.
 pub fn start(state: &AppState) {
-    let admin = state.admin.clone();
+    let pool = state.pool.clone();
     rt::spawn(async move {
         let mut tick = rt::time::interval(LIMITER_SWEEP);
         loop {
             tick.tick().await;
-            admin.forget_idle_sign_in_keys();
+            if let Err(e) = crate::db::run(&pool, |conn| {
+                sign_in_limits::forget_recovered(conn).map_err(anyhow::Error::from)
+            })
+            .await
+            {
+                tracing::warn!(error = %e, "could not forget recovered sign-in limits");
+            }
         }
     });
     let pool = state.pool.clone();

@@ -9,6 +9,7 @@
 
 mod access;
 mod auth;
+mod client_address;
 mod error;
 mod forms;
 pub mod housekeeping;
@@ -16,6 +17,7 @@ mod pages;
 mod security;
 pub mod session_store;
 mod settings;
+pub mod sign_in_limits;
 mod view;
 mod who_can_book;
 

@@ -1,10 +1,10 @@
-//! The admin UI's settings: session key, cookie policy, session lifetimes and sign-in limits.
+//! The admin UI's settings: session key, cookie policy, session lifetimes, sign-in limits and
+//! the proxies trusted to say who the client is.
 
+use std::net::IpAddr;
 use std::num::NonZeroU32;
-use std::sync::Arc;
 
 use actix_web::cookie::Key;
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
 /// The admin UI's settings, in `AppState::admin`. The defaults suit tests and the demo (plain
 /// HTTP on loopback, a session key made at start); `bookable serve` sets `cookie_secure`.
@@ -20,21 +20,18 @@ pub struct AdminSettings {
     pub idle_timeout: chrono::TimeDelta,
     /// A session ends this long after sign-in, however active.
     pub max_session: chrono::TimeDelta,
-    /// Failed-or-not sign-in attempts allowed per minute for one username, and for one address.
+    /// Failed-or-not sign-in attempts allowed per window (a minute) for one username, and for
+    /// one client address, counted in PostgreSQL across every instance (`sign_in_limits`).
     pub login_attempts_per_account: NonZeroU32,
     pub login_attempts_per_address: NonZeroU32,
-    limiters: Arc<LoginLimiters>,
+    pub sign_in_window: std::time::Duration,
+    /// Peers whose `X-Forwarded-For` names the client (`BOOKABLE_TRUSTED_PROXIES`); from any
+    /// other peer the header is ignored.
+    pub trusted_proxies: Vec<IpAddr>,
 }
 
-/// How often the background housekeeping forgets the sign-in limiters' idle keys.
+/// How often the background housekeeping forgets sign-in limit keys that have recovered.
 pub const LIMITER_SWEEP: std::time::Duration = std::time::Duration::from_secs(60);
-
-struct LoginLimiters {
-    account: DefaultKeyedRateLimiter<String>,
-    address: DefaultKeyedRateLimiter<String>,
-    /// One change-log row per username per window for its lock-out, however many attempts.
-    lock_out_noted: DefaultKeyedRateLimiter<String>,
-}
 
 impl AdminSettings {
     pub fn new(
@@ -51,37 +48,8 @@ impl AdminSettings {
             max_session: chrono::TimeDelta::hours(12),
             login_attempts_per_account: per_account,
             login_attempts_per_address: per_address,
-            limiters: Arc::new(LoginLimiters::new(
-                per_account,
-                per_address,
-                std::time::Duration::from_secs(60),
-            )),
-        }
-    }
-
-    /// The same limits counted over `window` instead of a minute (tests use a short one).
-    pub fn with_sign_in_window(mut self, window: std::time::Duration) -> Self {
-        self.limiters = Arc::new(LoginLimiters::new(
-            self.login_attempts_per_account,
-            self.login_attempts_per_address,
-            window,
-        ));
-        self
-    }
-}
-
-impl LoginLimiters {
-    fn new(per_account: NonZeroU32, per_address: NonZeroU32, window: std::time::Duration) -> Self {
-        // `n` attempts per window, all of them at once if need be (governor's per_minute(n)).
-        let quota = |n: NonZeroU32| {
-            Quota::with_period(window / n.get())
-                .unwrap_or_else(|| Quota::per_minute(n))
-                .allow_burst(n)
-        };
-        LoginLimiters {
-            account: RateLimiter::keyed(quota(per_account)),
-            address: RateLimiter::keyed(quota(per_address)),
-            lock_out_noted: RateLimiter::keyed(quota(NonZeroU32::MIN)),
+            sign_in_window: std::time::Duration::from_secs(60),
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -89,8 +57,9 @@ impl LoginLimiters {
 impl AdminSettings {
     /// For `bookable serve` and the demo: `BOOKABLE_SESSION_KEY` (base64 of at least 64 random
     /// bytes; unset: a new key at each start, which signs everyone out on restart),
-    /// `BOOKABLE_COOKIE_SECURE` (`true`/`false`; unset: `secure_by_default`) and `BOOKABLE_HSTS`
-    /// (`true`/`false`; unset: whether the server itself runs TLS, `tls`).
+    /// `BOOKABLE_COOKIE_SECURE` (`true`/`false`; unset: `secure_by_default`), `BOOKABLE_HSTS`
+    /// (`true`/`false`; unset: whether the server itself runs TLS, `tls`) and
+    /// `BOOKABLE_TRUSTED_PROXIES` (IP addresses, comma-separated).
     pub fn from_env(secure_by_default: bool, tls: bool) -> anyhow::Result<Self> {
         use base64::Engine;
         let flag = |name: &str, default: bool| match std::env::var(name) {
@@ -114,9 +83,23 @@ impl AdminSettings {
             }
             Err(_) => Key::generate(),
         };
+        let trusted_proxies = match std::env::var("BOOKABLE_TRUSTED_PROXIES") {
+            Ok(v) => v
+                .split(',')
+                .map(str::trim)
+                .filter(|a| !a.is_empty())
+                .map(|a| {
+                    a.parse().map_err(|_| {
+                        anyhow::anyhow!("BOOKABLE_TRUSTED_PROXIES: '{a}' is not an IP address")
+                    })
+                })
+                .collect::<anyhow::Result<_>>()?,
+            Err(_) => Vec::new(),
+        };
         let defaults = AdminSettings::default();
         Ok(AdminSettings {
             hsts,
+            trusted_proxies,
             ..AdminSettings::new(
                 session_key,
                 cookie_secure,
@@ -124,49 +107,6 @@ impl AdminSettings {
                 defaults.login_attempts_per_address,
             )
         })
-    }
-}
-
-impl AdminSettings {
-    /// Counts one sign-in attempt against both limits; false when either is used up.
-    pub(super) fn allow_sign_in_attempt(&self, username: &str, address: &str) -> bool {
-        let account_ok = self
-            .limiters
-            .account
-            .check_key(&username.to_owned())
-            .is_ok();
-        let address_ok = self.limiters.address.check_key(&address.to_owned()).is_ok();
-        account_ok && address_ok
-    }
-
-    /// Forgets every username and address whose limit has fully recovered (it would behave
-    /// exactly as if never tried), so the limiters hold only the keys tried within the last
-    /// window: run every [`LIMITER_SWEEP`] by the admin housekeeping.
-    pub fn forget_idle_sign_in_keys(&self) {
-        for limiter in [
-            &self.limiters.account,
-            &self.limiters.address,
-            &self.limiters.lock_out_noted,
-        ] {
-            limiter.retain_recent();
-            limiter.shrink_to_fit();
-        }
-    }
-
-    /// Whether a lock-out of `username` is to be written to the change log: the first refusal
-    /// of each window only, so a flood of attempts can't flood the log.
-    pub(super) fn note_lock_out(&self, username: &str) -> bool {
-        self.limiters
-            .lock_out_noted
-            .check_key(&username.to_owned())
-            .is_ok()
-    }
-
-    /// How many usernames and addresses the sign-in limiters remember.
-    pub fn sign_in_keys_held(&self) -> usize {
-        self.limiters.account.len()
-            + self.limiters.address.len()
-            + self.limiters.lock_out_noted.len()
     }
 }
 
@@ -178,43 +118,5 @@ impl Default for AdminSettings {
             NonZeroU32::new(5).expect("non-zero"),
             NonZeroU32::new(30).expect("non-zero"),
         )
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::time::Duration;
-
-    #[test]
-    fn the_sign_in_limiters_forget_keys_once_their_window_has_passed() {
-        let settings = AdminSettings::default().with_sign_in_window(Duration::from_millis(200));
-        for i in 0..500 {
-            settings.allow_sign_in_attempt(
-                &format!("user{i}"),
-                &format!("10.0.{}.{}", i / 256, i % 256),
-            );
-        }
-        assert_eq!(settings.sign_in_keys_held(), 1000);
-        // Nothing is forgotten while its window is open: the limit still counts it.
-        settings.forget_idle_sign_in_keys();
-        assert_eq!(settings.sign_in_keys_held(), 1000);
-        std::thread::sleep(Duration::from_millis(300));
-        settings.allow_sign_in_attempt("recent", "10.9.9.9");
-        settings.forget_idle_sign_in_keys();
-        assert_eq!(
-            settings.sign_in_keys_held(),
-            2,
-            "only the recent attempt's keys remain"
-        );
-    }
-
-    #[test]
-    fn a_short_window_still_limits() {
-        let settings = AdminSettings::default().with_sign_in_window(Duration::from_secs(60));
-        let allowed = (0..10)
-            .filter(|_| settings.allow_sign_in_attempt("jo", "10.0.0.1"))
-            .count();
-        assert_eq!(allowed, 5);
     }
 }

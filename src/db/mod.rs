@@ -10,6 +10,7 @@ pub mod schema;
 
 use std::cell::Cell;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use diesel::PgConnection;
@@ -81,6 +82,8 @@ struct LastUse {
 pub struct DbPool {
     pool: Pool<Manager>,
     health: Arc<Health>,
+    /// Callers inside [`DbPool::checkout`] now (metrics).
+    waiting: Arc<AtomicUsize>,
 }
 
 pub type DbConn = PooledConnection<Manager>;
@@ -125,12 +128,21 @@ fn build(
     };
     let health = Health::new();
     health::watch(url, &health);
-    Ok(DbPool { pool, health })
+    Ok(DbPool {
+        pool,
+        health,
+        waiting: Arc::default(),
+    })
 }
 
 impl DbPool {
     pub fn health(&self) -> &Health {
         &self.health
+    }
+
+    /// How many callers are waiting for a connection now.
+    pub fn waiting(&self) -> usize {
+        self.waiting.load(Ordering::Relaxed)
     }
 
     /// A connection that answers: refused at once while the watcher finds the database down;
@@ -140,6 +152,13 @@ impl DbPool {
         if !self.health.database_up() {
             return Err(DbError::Down);
         }
+        self.waiting.fetch_add(1, Ordering::Relaxed);
+        let got = self.checkout_waiting();
+        self.waiting.fetch_sub(1, Ordering::Relaxed);
+        got
+    }
+
+    fn checkout_waiting(&self) -> Result<DbConn, DbError> {
         let deadline = Instant::now() + self.pool.connection_timeout();
         loop {
             // Waits in short slices, so that once the watcher finds the database down, the
@@ -163,17 +182,20 @@ impl DbPool {
         }
     }
 
-    /// Gives the connection back, noting its use; after a failure, a dead one is closed.
-    fn check_in(&self, mut conn: DbConn, failed: bool) {
+    /// Gives the connection back, noting its use; after a failure, a dead one is closed (and
+    /// false returned: the work failed because its connection was lost).
+    fn check_in(&self, mut conn: DbConn, failed: bool) -> bool {
         if failed && conn.ping().is_err() {
             self.health.suspect();
-            return discard(conn);
+            discard(conn);
+            return false;
         }
         let epoch = self.health.epoch();
         PooledConnection::extensions_mut(&mut conn).insert(LastUse {
             at: Instant::now(),
             epoch,
         });
+        true
     }
 }
 
@@ -190,6 +212,8 @@ pub enum DbError {
     Unavailable(#[from] diesel::r2d2::PoolError),
     #[error("the database is unreachable")]
     Down,
+    #[error("the database connection was lost during the work")]
+    Lost,
     #[error("the blocking thread pool has shut down")]
     Shutdown(#[from] actix_web::error::BlockingError),
 }
@@ -210,7 +234,11 @@ where
     actix_web::web::block(move || {
         let mut conn = pool.checkout()?;
         let result = work(&mut conn);
-        pool.check_in(conn, result.is_err());
+        // A connection that died under the work (a restart, a failover, a terminated backend)
+        // is an outage to the caller, answered "unavailable", not an internal error.
+        if !pool.check_in(conn, result.is_err()) {
+            return Err(E::from(DbError::Lost));
+        }
         result
     })
     .await

@@ -109,7 +109,7 @@ diesel::table! {
 }
 
 diesel::table! {
-    gpconnect_audit (id) {
+    gpconnect_audit (id, at) {
         id -> Int8,
         at -> Timestamptz,
         practice_ods -> Text,
@@ -123,6 +123,25 @@ diesel::table! {
         error_code -> Nullable<Text>,
         jwt_claims -> Nullable<Jsonb>,
         sanitised -> Bool,
+    }
+}
+
+diesel::table! {
+    gpconnect_audit_exports (month) {
+        month -> Date,
+        rows -> Int8,
+        file -> Text,
+        exported_at -> Timestamptz,
+        dropped_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    sign_in_limits (kind, key) {
+        kind -> Text,
+        key -> Text,
+        tat -> Timestamptz,
+        allowed -> Bool,
     }
 }
 

@@ -19,6 +19,27 @@ pub enum Interaction {
 }
 
 impl Interaction {
+    pub const ALL: [Interaction; 13] = [
+        Self::SearchSlot,
+        Self::ReadMetadata,
+        Self::ReadPractitioner,
+        Self::ReadLocation,
+        Self::ReadOrganization,
+        Self::SearchPatient,
+        Self::ReadPatient,
+        Self::RegisterPatient,
+        Self::BookAppointment,
+        Self::ReadAppointment,
+        Self::AmendAppointment,
+        Self::CancelAppointment,
+        Self::RetrievePatientAppointments,
+    ];
+
+    /// The interaction whose `Ssp-InteractionID` this is, if bookable serves it.
+    pub fn from_id(id: &str) -> Option<Interaction> {
+        Self::ALL.into_iter().find(|i| i.id() == id)
+    }
+
     pub fn id(self) -> &'static str {
         match self {
             Self::SearchSlot => "urn:nhs:names:services:gpconnect:fhir:rest:search:slot-1",

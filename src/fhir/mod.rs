@@ -48,6 +48,8 @@ pub mod search;
 pub mod ssp;
 pub mod store;
 pub mod tls;
+pub mod trail_query;
+pub mod trail_retention;
 mod xml_request;
 
 use actix_web::body::{BoxBody, MessageBody};

@@ -12,6 +12,9 @@
 //! removed before the row is queued, and the row says it was (`sanitised`); if a batch is still
 //! refused, its rows are written one by one, so only a row that cannot be stored at all goes to
 //! the log instead.
+//!
+//! On shutdown ([`TrailWriter::finish`], after the server has answered its last request) the
+//! writer stops taking rows, writes every row still queued and ends; the caller waits for it.
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -97,9 +100,21 @@ fn strip_nul_json(value: &mut Value) -> bool {
     }
 }
 
+/// What the writer thread receives: a row, or the signal to write what is queued and end.
+enum Queued {
+    Row(Box<Entry>),
+    Finish,
+}
+
 /// Where the GP Connect layer sends trail rows; cloning shares the one writer.
 #[derive(Clone)]
-pub struct RequestTrail(Sender<Entry>);
+pub struct RequestTrail(Sender<Queued>);
+
+/// The writer thread itself, for shutdown.
+pub struct TrailWriter {
+    sender: Sender<Queued>,
+    thread: std::thread::JoinHandle<u64>,
+}
 
 /// Rows requests may queue ahead of the writer before they wait.
 const QUEUE: usize = 4096;
@@ -107,15 +122,15 @@ const QUEUE: usize = 4096;
 const BATCH: usize = 1000;
 
 impl RequestTrail {
-    /// Starts the writer thread; it ends when the last `RequestTrail` is dropped, after writing
-    /// what was queued.
-    pub fn start(pool: DbPool) -> Self {
+    /// Starts the writer thread; it ends at [`TrailWriter::finish`] (or when every sender is
+    /// dropped), after writing what was queued.
+    pub fn start(pool: DbPool) -> (Self, TrailWriter) {
         let (sender, receiver) = channel(QUEUE);
-        std::thread::Builder::new()
+        let thread = std::thread::Builder::new()
             .name("gpconnect-audit".into())
             .spawn(move || write_batches(&pool, receiver))
             .expect("start the GP Connect audit writer");
-        RequestTrail(sender)
+        (RequestTrail(sender.clone()), TrailWriter { sender, thread })
     }
 
     /// False once the writer thread has stopped (readiness).
@@ -123,29 +138,96 @@ impl RequestTrail {
         !self.0.is_closed()
     }
 
+    /// Rows queued ahead of the writer now (metrics).
+    pub fn queued(&self) -> usize {
+        self.0.max_capacity() - self.0.capacity()
+    }
+
     /// Queues the row, waiting (without blocking the worker) while the queue is full.
     pub async fn record(&self, mut entry: Entry) {
         entry.sanitise();
-        if let Err(e) = self.0.send(entry).await {
-            tracing::error!(entry = ?e.0, "the GP Connect audit writer has stopped");
+        if let Err(e) = self.0.send(Queued::Row(Box::new(entry))).await {
+            if let Queued::Row(entry) = e.0 {
+                tracing::error!(?entry, "the GP Connect audit writer has stopped");
+            }
         }
     }
 }
 
-fn write_batches(pool: &DbPool, mut receiver: Receiver<Entry>) {
-    let mut batch = Vec::with_capacity(BATCH);
-    while receiver.blocking_recv_many(&mut batch, BATCH) > 0 {
-        write(pool, &batch);
-        batch.clear();
+impl TrailWriter {
+    /// Stops taking rows, waits until every row already queued is written, and returns how
+    /// many rows the writer wrote in its life. Call it once the server has stopped, so every
+    /// answered request's row is queued.
+    pub async fn finish(self) -> u64 {
+        // A full queue makes this wait its turn behind the rows, as a request would.
+        let _ = self.sender.send(Queued::Finish).await;
+        drop(self.sender);
+        let thread = self.thread;
+        actix_web::web::block(move || thread.join())
+            .await
+            .ok()
+            .and_then(Result::ok)
+            .unwrap_or(0)
     }
 }
 
+/// How often the writer makes sure the month partitions ahead exist (`trail_retention`).
+const PARTITIONS_AHEAD_EVERY: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// Makes this month's and the next two months' partitions, if missing; true once done.
+fn partitions_ahead(pool: &DbPool) -> bool {
+    let made = pool
+        .checkout()
+        .map_err(|e| e.to_string())
+        .and_then(|mut conn| {
+            super::trail_retention::ensure_partitions(&mut conn, chrono::Utc::now())
+                .map_err(|e| e.to_string())
+        });
+    match made {
+        Ok(()) => true,
+        Err(error) => {
+            tracing::warn!(%error, "GP Connect audit partitions ahead not made (tried again later)");
+            false
+        }
+    }
+}
+
+/// The writer's loop; returns the rows written.
+fn write_batches(pool: &DbPool, mut receiver: Receiver<Queued>) -> u64 {
+    let mut queued = Vec::with_capacity(BATCH);
+    let mut rows = Vec::with_capacity(BATCH);
+    let mut written = 0;
+    let mut ahead = partitions_ahead(pool).then(std::time::Instant::now);
+    while receiver.blocking_recv_many(&mut queued, BATCH) > 0 {
+        if ahead.is_none_or(|at| at.elapsed() > PARTITIONS_AHEAD_EVERY) {
+            ahead = partitions_ahead(pool)
+                .then(std::time::Instant::now)
+                .or(ahead);
+        }
+        for q in queued.drain(..) {
+            match q {
+                Queued::Row(entry) => rows.push(*entry),
+                // Nothing more can be sent; what is queued is still received, then `None`.
+                Queued::Finish => receiver.close(),
+            }
+        }
+        if !rows.is_empty() {
+            written += write(pool, &rows);
+            rows.clear();
+        }
+    }
+    written
+}
+
 /// Writes the batch in one INSERT; if that is refused, row by row, so one row the database
-/// refuses costs no other its place.
-fn write(pool: &DbPool, batch: &[Entry]) {
+/// refuses costs no other its place. Returns the rows written.
+fn write(pool: &DbPool, batch: &[Entry]) -> u64 {
     let mut conn = match pool.checkout() {
         Ok(conn) => conn,
-        Err(e) => return log_unwritten(&e.to_string(), batch),
+        Err(e) => {
+            log_unwritten(&e.to_string(), batch);
+            return 0;
+        }
     };
     let insert = |conn: &mut PgConnection, rows: &[Entry]| {
         diesel::insert_into(gpconnect_audit::table)
@@ -153,17 +235,21 @@ fn write(pool: &DbPool, batch: &[Entry]) {
             .execute(conn)
     };
     if insert(&mut conn, batch).is_ok() {
-        return;
+        return batch.len() as u64;
     }
+    let mut written = 0;
     for entry in batch {
-        if let Err(e) = insert(&mut conn, std::slice::from_ref(entry)) {
-            log_unwritten(&e.to_string(), std::slice::from_ref(entry));
+        match insert(&mut conn, std::slice::from_ref(entry)) {
+            Ok(_) => written += 1,
+            Err(e) => log_unwritten(&e.to_string(), std::slice::from_ref(entry)),
         }
     }
+    written
 }
 
 /// The rows are not lost to the operator: they go to the log instead.
 fn log_unwritten(error: &str, rows: &[Entry]) {
+    metrics::counter!(crate::telemetry::metrics::AUDIT_WRITE_FAILURES).increment(rows.len() as u64);
     for entry in rows {
         tracing::error!(%error, ?entry, "GP Connect audit row not written");
     }

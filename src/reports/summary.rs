@@ -173,11 +173,32 @@ static REFRESH_WEEKS: LazyLock<Statement> = LazyLock::new(|| {
 
 /// Recomputes the summary of the days of `practices` in `period` that changes marked dirty, in
 /// one transaction; one refresh at a time, so two never write the same day.
+/// Each run is counted in the metrics by its result (`refreshed`, `up_to_date`: nothing was
+/// dirty, `failed`) and timed.
 pub fn refresh_summary(
     conn: &mut PgConnection,
     practices: &[PracticeId],
     period: &Period,
 ) -> QueryResult<()> {
+    use crate::telemetry::metrics::{REPORT_REFRESH_DURATION, REPORT_REFRESHES};
+    let started = std::time::Instant::now();
+    let result = refresh(conn, practices, period);
+    metrics::histogram!(REPORT_REFRESH_DURATION).record(started.elapsed().as_secs_f64());
+    let outcome = match result {
+        Ok(true) => "refreshed",
+        Ok(false) => "up_to_date",
+        Err(_) => "failed",
+    };
+    metrics::counter!(REPORT_REFRESHES, "result" => outcome).increment(1);
+    result.map(drop)
+}
+
+/// [`refresh_summary`]'s work; true when some day was recomputed.
+fn refresh(
+    conn: &mut PgConnection,
+    practices: &[PracticeId],
+    period: &Period,
+) -> QueryResult<bool> {
     let ids: Vec<i64> = practices.iter().map(|p| p.0).collect();
     conn.transaction(|conn| {
         diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
@@ -194,7 +215,7 @@ pub fn refresh_summary(
             .bind("now", Value::Timestamptz(None))
             .load(conn)?;
         if weeks.is_empty() {
-            return Ok(());
+            return Ok(false);
         }
         REFRESH_WEEKS
             .query()
@@ -212,7 +233,7 @@ pub fn refresh_summary(
             diesel::sql_query("ANALYZE report_summary, report_summary_week, report_summary_dirty")
                 .execute(conn)?;
         }
-        Ok(())
+        Ok(true)
     })
 }
 

@@ -208,7 +208,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut bookable::state::AppStat
     configure(&mut state);
     let server = bookable::server::run(listener, state).expect("start the server");
     let handle = server.handle();
-    actix_web::rt::spawn(server);
+    actix_web::rt::spawn(server.serve());
     TestApp {
         db,
         address,

@@ -1,7 +1,8 @@
 //! `src/db/schema.rs` against the migrated database, as `diesel print-schema` would compare
 //! them (without the diesel CLI): every table and view with its columns in order, their types
 //! and nullability (a view's columns are always nullable to PostgreSQL, so only their types are
-//! compared) and the tables' primary keys.
+//! compared) and the tables' primary keys. Partitions are left out: `schema.rs` declares the
+//! partitioned table.
 
 use std::collections::BTreeMap;
 
@@ -97,6 +98,9 @@ fn migrated(conn: &mut PgConnection) -> BTreeMap<String, (bool, Declared)> {
          FROM information_schema.columns c
          JOIN information_schema.tables t USING (table_schema, table_name)
          WHERE c.table_schema = 'public' AND c.table_name <> '__diesel_schema_migrations'
+           -- A partitioned table's partitions are the parent's (gpconnect_audit by month).
+           AND NOT (SELECT relispartition FROM pg_class
+                    WHERE oid = (quote_ident(c.table_name))::regclass)
          ORDER BY c.table_name, c.ordinal_position",
     )
     .load(conn)

@@ -10,6 +10,7 @@ mod account;
 mod appointments;
 mod audit;
 mod bulk;
+mod gp_connect;
 mod index;
 mod preview;
 mod registrations;
@@ -55,6 +56,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route("/bulk", web::post().to(bulk::bulk_save))
                 .route("/preview", web::get().to(preview::preview_page))
                 .route("/audit", web::get().to(audit::audit_page))
+                .route("/gp-connect", web::get().to(gp_connect::gp_connect_page))
                 .route(
                     "/appointments",
                     web::get().to(appointments::appointments_page),

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use bookable::server::run_tls;
+use bookable::server::{Options, run_with};
 use bookable::state::AppState;
 
 use crate::harness::TestDb;
@@ -165,9 +165,13 @@ async fn only_clients_with_a_certificate_from_the_configured_ca_are_served() {
         "https://localhost:{}/health",
         listener.local_addr().unwrap().port()
     );
-    let server = run_tls(listener, AppState::new(db.pool(2)), config).unwrap();
+    let options = Options {
+        tls: Some(config),
+        ..Options::default()
+    };
+    let server = run_with(listener, AppState::new(db.pool(2)), options).unwrap();
     let handle = server.handle();
-    actix_web::rt::spawn(server);
+    actix_web::rt::spawn(server.serve());
 
     let served = client(&pki, Some("client")).get(&url).send().await.unwrap();
     assert_eq!(served.status(), 200);

@@ -1,7 +1,15 @@
 //! Running as a service: outages answered fast and recovered from, readiness, shutdown.
 //! These tests drive a PostgreSQL of their own, which they stop and start.
 
+mod instances;
+mod logs;
+mod lost;
+mod metrics;
 mod outage;
+mod process;
+mod request_trail_page;
+mod retention;
+mod shutdown;
 
 use std::path::PathBuf;
 
@@ -54,4 +62,34 @@ impl Drop for Postgres {
         let _ = self.cluster.stop();
         let _ = std::fs::remove_dir_all(&self.dir);
     }
+}
+
+pub const PASSWORD: &str = "correct horse battery";
+
+/// A client signed in to the admin UI at `base` as `username` (password [`PASSWORD`]).
+pub async fn sign_in(base: &str, username: &str) -> reqwest::Client {
+    let client = crate::support::web::client();
+    let r = try_sign_in(&client, base, username).await;
+    assert_eq!(r.status(), 303, "sign-in of {username}");
+    client
+}
+
+/// Posts the sign-in form of the admin UI at `base`, with the page's CSRF token.
+pub async fn try_sign_in(
+    client: &reqwest::Client,
+    base: &str,
+    username: &str,
+) -> reqwest::Response {
+    let page = client.get(format!("{base}/login")).send().await.unwrap();
+    let token = crate::support::web::csrf(&page.text().await.unwrap());
+    client
+        .post(format!("{base}/login"))
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("username", username),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap()
 }

@@ -35,7 +35,7 @@ fn serve(pg: &Postgres) -> Server {
     state.api = bookable::api::ApiSettings::with_all_practices_token("ops-test-token");
     let server = bookable::server::run(listener, state).unwrap();
     let handle = server.handle();
-    actix_web::rt::spawn(server);
+    actix_web::rt::spawn(server.serve());
     Server {
         address,
         client: reqwest::Client::new(),
