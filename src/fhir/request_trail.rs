@@ -146,10 +146,10 @@ impl RequestTrail {
     /// Queues the row, waiting (without blocking the worker) while the queue is full.
     pub async fn record(&self, mut entry: Entry) {
         entry.sanitise();
-        if let Err(e) = self.0.send(Queued::Row(Box::new(entry))).await {
-            if let Queued::Row(entry) = e.0 {
-                tracing::error!(?entry, "the GP Connect audit writer has stopped");
-            }
+        if let Err(e) = self.0.send(Queued::Row(Box::new(entry))).await
+            && let Queued::Row(entry) = e.0
+        {
+            tracing::error!(?entry, "the GP Connect audit writer has stopped");
         }
     }
 }

@@ -332,7 +332,16 @@ pub fn seed(conn: &mut PgConnection, today: NaiveDate) -> anyhow::Result<()> {
         crate::practice::set_asid(conn, &actor, p.id, Some(asid))?;
         rota_import::import(conn, &actor, &rota(ods, town, today, 28))?;
         sharing_rules(conn, &actor, p.id)?;
-        roles.push((p.id, Role::Manager));
+        // The demo user is Riverside's admin (its GP Connect requests page is for admins) and
+        // Hillview's manager.
+        roles.push((
+            p.id,
+            if ods == "A20047" {
+                Role::Admin
+            } else {
+                Role::Manager
+            },
+        ));
     }
     users::upsert(
         conn,
@@ -342,5 +351,6 @@ pub fn seed(conn: &mut PgConnection, today: NaiveDate) -> anyhow::Result<()> {
         DEMO_PASSWORD,
         &roles,
     )?;
+    super::gp_connect_requests::seed(conn, today)?;
     Ok(())
 }

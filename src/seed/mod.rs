@@ -4,4 +4,5 @@
 
 pub mod appointments;
 pub mod demo;
+pub mod gp_connect_requests;
 pub mod synthetic;

@@ -117,3 +117,34 @@ fn the_demo_has_appointments_in_every_state_and_seeds_them_once() {
     bookable::seed::appointments::seed(&mut conn, today).unwrap();
     assert_eq!(states(&mut conn), seeded, "a second seed changes nothing");
 }
+
+#[test]
+fn the_demo_has_gp_connect_requests_of_every_outcome_seeded_once() {
+    use bookable::db::schema::gpconnect_audit;
+    let db = TestDb::new();
+    let mut conn = db.conn();
+    let today = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
+    demo::seed(&mut conn, today).unwrap();
+    demo::seed(&mut conn, today).unwrap();
+    let statuses: Vec<i16> = gpconnect_audit::table
+        .filter(gpconnect_audit::practice_ods.eq("A20047"))
+        .select(gpconnect_audit::status)
+        .load(&mut conn)
+        .unwrap();
+    assert_eq!(statuses.len(), 11, "seeded once");
+    for (low, high) in [(200, 299), (400, 499), (500, 599)] {
+        assert!(statuses.iter().any(|s| (low..=high).contains(s)), "{low}");
+    }
+    // None waits in the default partition (a month partition could then not be made).
+    let in_default: i64 = diesel::sql_query("SELECT count(*) AS n FROM gpconnect_audit_default")
+        .get_result::<Count>(&mut conn)
+        .unwrap()
+        .n;
+    assert_eq!(in_default, 0);
+}
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+}
