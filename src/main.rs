@@ -134,7 +134,7 @@ struct RunArgs {
     /// "service unavailable".
     #[arg(long, env = "BOOKABLE_DB_CHECKOUT_TIMEOUT_MS", default_value_t = 2000)]
     db_checkout_timeout_ms: u64,
-    /// Seconds a stopping server (SIGTERM, SIGINT) lets in-flight requests finish before it
+    /// Seconds a stopping server (SIGTERM) lets in-flight requests finish before it
     /// drops them; the GP Connect audit rows of every answered request are written after.
     #[arg(long, env = "BOOKABLE_SHUTDOWN_TIMEOUT_S", default_value_t = 30)]
     shutdown_timeout_s: u64,

@@ -103,7 +103,7 @@ impl Running {
         self.server.handle()
     }
 
-    /// Serves until stopped (SIGTERM, SIGINT or the handle): then it stops accepting, lets
+    /// Serves until stopped (SIGTERM or the handle; SIGINT stops at once): then it stops accepting, lets
     /// in-flight requests finish (at most the shutdown timeout), writes every GP Connect audit
     /// row still queued, and lets go of the pool.
     pub async fn serve(self) -> std::io::Result<()> {
