@@ -168,6 +168,22 @@ pub async fn unavailable_guard(
         }
         Err(e) => return Err(e),
     };
+    if res
+        .response()
+        .error()
+        .and_then(|e| e.as_error::<AdminError>())
+        .is_some_and(|e| matches!(e, AdminError::SignInRequired))
+    {
+        // Not a failure of the service: the same redirect without the error attached, since
+        // the request logger reports every error response that is not a 4xx at ERROR.
+        tracing::info!(path = %res.request().path(), "sign-in required: redirected to /login");
+        let mut redirect = HttpResponse::build(res.status());
+        for (name, value) in res.headers() {
+            redirect.append_header((name.clone(), value.clone()));
+        }
+        let (req, _) = res.into_parts();
+        return Ok(ServiceResponse::new(req, redirect.finish()).map_into_right_body());
+    }
     let blank = matches!(
         res.response().body().size(),
         BodySize::None | BodySize::Sized(0)
@@ -184,6 +200,26 @@ mod tests {
     use std::error::Error;
 
     use super::*;
+
+    /// tracing-actix-web logs a response at ERROR when an error is attached and its status is
+    /// not a 4xx: the redirect to sign in must reach it without one (issue 11, item 12).
+    #[actix_web::test]
+    async fn the_redirect_to_sign_in_is_not_an_error_response() {
+        use actix_web::{App, middleware, test, web};
+        let app = test::init_service(
+            App::new()
+                .wrap(middleware::from_fn(unavailable_guard))
+                .route(
+                    "/",
+                    web::get().to(|| async { Err::<HttpResponse, _>(AdminError::SignInRequired) }),
+                ),
+        )
+        .await;
+        let res = test::call_service(&app, test::TestRequest::get().uri("/").to_request()).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        assert_eq!(res.headers().get(header::LOCATION).unwrap(), "/login");
+        assert!(res.response().error().is_none());
+    }
 
     #[actix_web::test]
     async fn an_internal_error_keeps_its_cause_and_shows_none_of_it() {
