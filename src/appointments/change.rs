@@ -11,6 +11,17 @@ use crate::change_log::{self, Actor, Change};
 use crate::db::ids::{AppointmentId, BookingId, PracticeId, SlotId};
 use crate::db::schema::{appointment_slots, appointments, slots};
 
+/// Refuses a change made against another version than `current` (a stale `If-Match`).
+pub fn ensure_current(expected_version: &str, current: i32) -> Result<(), AppointmentError> {
+    if expected_version != current.to_string() {
+        return Err(AppointmentError::Stale {
+            expected: expected_version.to_owned(),
+            current,
+        });
+    }
+    Ok(())
+}
+
 /// The appointment locked for a change, once the version and its state allow one.
 fn lock_for_change(
     conn: &mut PgConnection,
@@ -27,12 +38,7 @@ fn lock_for_change(
         .first(conn)
         .optional()?
         .ok_or(AppointmentError::NotFound)?;
-    if expected_version != current.to_string() {
-        return Err(AppointmentError::Stale {
-            expected: expected_version.to_owned(),
-            current,
-        });
-    }
+    ensure_current(expected_version, current)?;
     let appointment = by_id(conn, practice, id)?.ok_or(AppointmentError::NotFound)?;
     if appointment.status == Status::Cancelled {
         return Err(AppointmentError::invalid(

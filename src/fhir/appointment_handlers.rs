@@ -237,6 +237,9 @@ pub async fn update(
             .map_err(database_error)?
             .ok_or_else(|| domain_error(AppointmentError::NotFound))?;
         let version = version?;
+        // A body written against an older version is stale (409) before its content is
+        // compared with what has changed since; the locked change checks again.
+        change::ensure_current(&version, stored.version).map_err(domain_error)?;
         let stored_json = stored_as_json(&stored);
         let now = Utc::now();
         if cancel {
