@@ -5,6 +5,7 @@ pub mod api;
 pub mod appointments;
 pub mod availability;
 pub mod change_log;
+pub mod clock;
 pub mod credentials;
 pub mod db;
 pub mod document_import;

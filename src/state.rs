@@ -1,8 +1,9 @@
-//! What every handler can reach: the connection pool and each area's settings. A leaf: it
-//! imports only the settings types, never the areas' handlers.
+//! What every handler can reach: the connection pool, the clock and each area's settings. A
+//! leaf: it imports only the settings types and the clock, never the areas' handlers.
 
 use crate::admin::AdminSettings;
 use crate::api::ApiSettings;
+use crate::clock::Clock;
 use crate::db::DbPool;
 use crate::pds::client::PdsClient;
 
@@ -19,6 +20,8 @@ pub struct AppState {
     /// The PDS FHIR API (none: GP Connect Register a patient is refused, and Find a patient
     /// does not return records whose NHS number was never verified).
     pub pds: Option<PdsClient>,
+    /// Where handlers take "now" from (the time of a search, a booking, a report).
+    pub clock: Clock,
 }
 
 impl AppState {
@@ -27,6 +30,7 @@ impl AppState {
             admin: AdminSettings::default(),
             api: ApiSettings::default(),
             pds: None,
+            clock: Clock::system(),
             pool,
         }
     }

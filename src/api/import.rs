@@ -107,7 +107,7 @@ async fn import<D: Document>(
     let ods = path.into_inner();
     for_practice(&state, &req, ods.clone(), |_, _| Ok(())).await?;
     let json = body::read_document(&req, payload, D::LIMIT).await?;
-    let now = Utc::now();
+    let now = state.clock.now();
     let summary = for_practice(&state, &req, ods.clone(), move |conn, caller| {
         let doc: D = serde_json::from_str(&json).map_err(D::malformed)?;
         if !doc.practice().eq_ignore_ascii_case(&ods) {

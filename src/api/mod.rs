@@ -15,7 +15,6 @@ pub use settings::ApiSettings;
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
-use chrono::Utc;
 use diesel::prelude::*;
 use serde::Deserialize;
 use serde_json::json;
@@ -104,6 +103,7 @@ async fn book(
         return Err(invalid("org_type", &e));
     }
     let slot_ref = body.slot.clone();
+    let now = state.clock.now();
     let id = for_practice(&state, &req, path.into_inner(), move |conn, caller| {
         let slot: SlotId = slots::table
             .filter(slots::practice_id.eq(caller.practice))
@@ -118,15 +118,8 @@ async fn book(
             ods_code,
             org_type: body.org_type,
         };
-        booking::book(
-            conn,
-            &caller.actor,
-            caller.practice,
-            slot,
-            &booker,
-            Utc::now(),
-        )
-        .map_err(|e| match e {
+        booking::book(conn, &caller.actor, caller.practice, slot, &booker, now).map_err(|e| match e
+        {
             BookingError::NotBookable(reasons) => ApiError::Conflict {
                 message: BookingError::NotBookable(reasons.clone()).to_string(),
                 reasons: reasons.iter().map(|r| r.code()).collect(),
@@ -145,17 +138,13 @@ async fn release(
     path: web::Path<(String, i64)>,
 ) -> Result<HttpResponse, ApiError> {
     let (ods, id) = path.into_inner();
+    let now = state.clock.now();
     for_practice(&state, &req, ods, move |conn, caller| {
-        booking::release(
-            conn,
-            &caller.actor,
-            caller.practice,
-            BookingId(id),
-            Utc::now(),
-        )
-        .map_err(|e| match e {
-            e @ BookingError::NotFound => ApiError::NotFound(e.to_string()),
-            e => ApiError::internal(e),
+        booking::release(conn, &caller.actor, caller.practice, BookingId(id), now).map_err(|e| {
+            match e {
+                e @ BookingError::NotFound => ApiError::NotFound(e.to_string()),
+                e => ApiError::internal(e),
+            }
         })
     })
     .await?;

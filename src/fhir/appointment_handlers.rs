@@ -7,7 +7,6 @@
 use actix_web::http::StatusCode;
 use actix_web::http::header::CONTENT_TYPE;
 use actix_web::{HttpRequest, HttpResponse, web};
-use chrono::Utc;
 use chrono_tz::Europe::London;
 use serde_json::{Map, Value};
 
@@ -125,9 +124,10 @@ pub async fn book(
     let asked = body_resource(&req, &body).and_then(|r| request::new_appointment(&r));
     let actor = actor(&checked);
     let ods = ods.into_inner();
+    let now = state.clock.now();
     let outcome = with_practice(&state, ods.clone(), &checked.ssp, move |conn, practice| {
         let new = asked?;
-        book::book(conn, &actor, practice.id, &new, Utc::now()).map_err(domain_error)
+        book::book(conn, &actor, practice.id, &new, now).map_err(domain_error)
     })
     .await;
     match outcome {
@@ -160,12 +160,13 @@ pub async fn read(
         Err((format, e)) => return e.respond(format),
     };
     let (ods, id) = path.into_inner();
+    let now = state.clock.now();
     let outcome = with_practice(&state, ods.clone(), &checked.ssp, move |conn, practice| {
         let id = appointment_id(&id)?;
         let a = appointments::by_id(conn, practice.id, id)
             .map_err(database_error)?
             .ok_or_else(|| domain_error(AppointmentError::NotFound))?;
-        if a.start < Utc::now() {
+        if a.start < now {
             return Err(FhirError::invalid_resource(
                 "the appointment is in the past: only future appointments can be read",
             ));
@@ -221,6 +222,7 @@ pub async fn update(
     let sent = body_resource(&req, &body);
     let version = if_match(&req);
     let actor = actor(&checked);
+    let now = state.clock.now();
     let outcome = with_practice(&state, ods.clone(), &checked.ssp, move |conn, practice| {
         let id = appointment_id(&id)?;
         let sent = sent?;
@@ -241,7 +243,6 @@ pub async fn update(
         // compared with what has changed since; the locked change checks again.
         change::ensure_current(&version, stored.version).map_err(domain_error)?;
         let stored_json = stored_as_json(&stored);
-        let now = Utc::now();
         if cancel {
             let reason = request::cancellation(&sent, &stored_json)?;
             change::cancel(conn, &actor, practice.id, id, &version, &reason, now)
@@ -281,6 +282,7 @@ pub async fn retrieve(
         .map(web::Query::into_inner)
         .map_err(|e| FhirError::bad_request(format!("the query string is malformed: {e}")));
     let format = checked.format;
+    let now = state.clock.now();
     let outcome = with_practice(&state, ods, &checked.ssp, move |conn, practice| {
         let not_found = || {
             FhirError::new(
@@ -293,7 +295,7 @@ pub async fn retrieve(
             .map_err(database_error)?
             .filter(|p| !p.sensitive)
             .ok_or_else(not_found)?;
-        let today = Utc::now().with_timezone(&London).date_naive();
+        let today = now.with_timezone(&London).date_naive();
         let range = appointment_range::parse(&params?, today)?;
         let found = appointments::for_patient(conn, practice.id, patient.id, range.from, range.to)
             .map_err(database_error)?;
@@ -304,7 +306,7 @@ pub async fn retrieve(
         Ok(Obj::new()
             .put(
                 "meta",
-                Obj::new().put("lastUpdated", super::resources::uk_time(Utc::now())),
+                Obj::new().put("lastUpdated", super::resources::uk_time(now)),
             )
             .put("type", "searchset")
             .put("total", Node::Int(found.len() as i64))

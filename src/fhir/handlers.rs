@@ -113,20 +113,16 @@ pub async fn slot_search(
     let conn_info = req.connection_info().clone();
     let (scheme, host) = (conn_info.scheme().to_owned(), conn_info.host().to_owned());
     let format = checked.format;
+    let now = state.clock.now();
     let outcome = with_practice(
         &state,
         ods.into_inner(),
         &checked.ssp,
         move |conn, practice| {
             let params = params?;
-            let result = query::free_slots(
-                conn,
-                practice.id,
-                &params.window,
-                &params.consumer,
-                chrono::Utc::now(),
-            )
-            .map_err(database_error)?;
+            let result =
+                query::free_slots(conn, practice.id, &params.window, &params.consumer, now)
+                    .map_err(database_error)?;
             let base = format!(
                 "{scheme}://{host}/fhir/{}/STU3/1/gpconnect",
                 practice.ods_code

@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use crate::availability::codes::ORGANISATION_TYPES;
-use crate::availability::query::HiddenReason;
+use crate::availability::query::{self, HiddenReason};
 
 /// A slot is exposed when rules 2 to 4 of the query module hold for it (see the module docs).
 pub(super) const EXPOSED: &str = "e.gpc_bookable \
@@ -38,7 +38,8 @@ impl HiddenCapacityReason {
             Self::Visit => Some(HiddenReason::Visit),
             Self::NoPractitionerRole => Some(HiddenReason::NoPractitionerRole),
             Self::NoSlotType => Some(HiddenReason::NoSlotType),
-            Self::RestrictedToNoOne | Self::InThePast => None,
+            Self::InThePast => Some(HiddenReason::AlreadyStarted),
+            Self::RestrictedToNoOne => None,
         }
     }
 
@@ -56,19 +57,24 @@ impl HiddenCapacityReason {
 
     /// When it applies to a free, bookable slot: SQL over `e`, a `slot_effective` row, with
     /// `$org_types` the organisation types consumers send and `$now` the time of the report.
-    pub(super) fn condition(self) -> &'static str {
+    /// "In the past" is the query module's own rule (a slot that has started), so the report's
+    /// still-free counts and a slot search at the same time agree.
+    pub(super) fn condition(self) -> String {
         match self {
-            Self::Visit => "e.delivery_channel IS NOT DISTINCT FROM 'Visit'",
-            Self::NoPractitionerRole => "e.practitioner_role IS NULL",
-            Self::NoSlotType => "COALESCE(btrim(e.slot_type), '') = ''",
+            Self::Visit => "e.delivery_channel IS NOT DISTINCT FROM 'Visit'".into(),
+            Self::NoPractitionerRole => "e.practitioner_role IS NULL".into(),
+            Self::NoSlotType => "COALESCE(btrim(e.slot_type), '') = ''".into(),
+            Self::InThePast => query::hidden_when(HiddenReason::AlreadyStarted)
+                .expect("the query module has the rule")
+                .replace("{NOW}", "$now"),
             Self::RestrictedToNoOne => {
                 "(cardinality(e.audiences) > 0 AND NOT EXISTS ( \
                     SELECT 1 FROM unnest(e.audiences) a \
                     WHERE (audience_type(a) IS NULL OR audience_type(a) = ANY($org_types::text[])) \
                       AND (audience_group(a) IS NULL OR EXISTS ( \
                           SELECT 1 FROM org_group_members m WHERE m.group_id = audience_group(a)))))"
+                    .into()
             }
-            Self::InThePast => "e.start_at < $now",
         }
     }
 
@@ -79,7 +85,6 @@ impl HiddenCapacityReason {
                 "Everyone who can book it is someone no GP Connect consumer can be (an unknown \
                  organisation type, or a group with no members)."
             }
-            Self::InThePast => "It is in the past, so no one can book it any more.",
             other => other.query_reason().map_or("", HiddenReason::message),
         }
     }

@@ -45,7 +45,9 @@
 //! no consumer can see, with every reason that applies ([`exposure::HiddenCapacityReason`]):
 //! Visit, no practitioner role, no slot type (the query module's own codes and messages),
 //! restricted to no one (only organisation types GP Connect doesn't have, only invalid ODS
-//! codes, or only groups without members), or in the past at the time of the report.
+//! codes, or only groups without members), or in the past at the time of the report: started, by
+//! the query module's own "already started" rule (its start is not after that time), so what
+//! the report counts as still free is what a search at that time offers.
 
 pub mod capacity;
 pub mod chart;

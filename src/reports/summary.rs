@@ -141,7 +141,7 @@ pub(super) fn first_stage(pairs: &str, sets: &[(&str, &[&str])]) -> String {
         HiddenCapacityReason::ALL
             .iter()
             .enumerate()
-            .map(|(i, r)| (i, r.condition().to_owned())),
+            .map(|(i, r)| (i, r.condition())),
     );
     include_str!("sql/first_stage.sql")
         .replace("{kind}", &kind)

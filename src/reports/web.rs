@@ -11,7 +11,7 @@
 use actix_web::http::header;
 use actix_web::{HttpResponse, ResponseError, web};
 use askama::Template;
-use chrono::{NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 use serde::Deserialize;
 
@@ -76,8 +76,8 @@ pub struct PeriodQuery {
 
 impl PeriodQuery {
     /// The period asked for: the next four weeks by default, or from `from` (four weeks, or to
-    /// `to`); an error names what is wrong.
-    fn period(&self) -> Result<Period, String> {
+    /// `to`), with today as of `now`; an error names what is wrong.
+    fn period(&self, now: DateTime<Utc>) -> Result<Period, String> {
         let parse = |v: &Option<String>, what: &str| -> Result<Option<NaiveDate>, String> {
             match v.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
                 None => Ok(None),
@@ -86,7 +86,7 @@ impl PeriodQuery {
                     .map_err(|_| format!("Enter the {what} date as a real date, like 2026-11-23")),
             }
         };
-        let default = Period::next_four_weeks(Utc::now());
+        let default = Period::next_four_weeks(now);
         let first = parse(&self.from, "start")?.unwrap_or(default.first);
         let last = parse(&self.to, "end")?
             .unwrap_or_else(|| first + chrono::Days::new(Period::DEFAULT_DAYS - 1));
@@ -153,14 +153,9 @@ async fn load(
     with_detail: bool,
 ) -> Result<Report, ReportError> {
     let ids = scope.practices.clone();
+    let now = state.clock.now();
     Ok(run(state, move |conn| {
-        Ok(Report::load_with(
-            conn,
-            &ids,
-            &period,
-            Utc::now(),
-            with_detail,
-        )?)
+        Ok(Report::load_with(conn, &ids, &period, now, with_detail)?)
     })
     .await?)
 }
@@ -220,7 +215,9 @@ async fn download(
                 .ok_or(AdminError::NotFound)?,
         ),
     };
-    let period = q.period().map_err(ReportError::BadRequest)?;
+    let period = q
+        .period(state.clock.now())
+        .map_err(ReportError::BadRequest)?;
     let report = load(
         state,
         &scope,
@@ -311,9 +308,10 @@ async fn page(
     scope: Scope,
     q: &PeriodQuery,
 ) -> Result<HttpResponse, ReportError> {
-    let (period, error) = match q.period() {
+    let now = state.clock.now();
+    let (period, error) = match q.period(now) {
         Ok(p) => (p, None),
-        Err(e) => (Period::next_four_weeks(Utc::now()), Some(e)),
+        Err(e) => (Period::next_four_weeks(now), Some(e)),
     };
     let report = load(state, &scope, period, scope.single).await?;
     let c = &report.capacity;
@@ -428,28 +426,30 @@ mod tests {
 
     #[test]
     fn the_period_defaults_to_four_weeks_and_explains_mistakes() {
-        let p = q(Some("2026-06-08"), None).period().unwrap();
+        let p = q(Some("2026-06-08"), None).period(Utc::now()).unwrap();
         assert_eq!(p.last.to_string(), "2026-07-05");
-        let p = q(Some("2026-06-08"), Some("2026-06-21")).period().unwrap();
+        let p = q(Some("2026-06-08"), Some("2026-06-21"))
+            .period(Utc::now())
+            .unwrap();
         assert_eq!(p.last.to_string(), "2026-06-21");
         assert!(
             q(Some("8/6/2026"), None)
-                .period()
+                .period(Utc::now())
                 .unwrap_err()
                 .contains("start")
         );
         assert!(
             q(Some("2026-06-08"), Some("2026-06-01"))
-                .period()
+                .period(Utc::now())
                 .unwrap_err()
                 .contains("on or after")
         );
         assert!(
             q(Some("2026-01-01"), Some("2027-12-31"))
-                .period()
+                .period(Utc::now())
                 .unwrap_err()
                 .contains("at most")
         );
-        assert_eq!(q(None, None).period().unwrap().days().count(), 28);
+        assert_eq!(q(None, None).period(Utc::now()).unwrap().days().count(), 28);
     }
 }

@@ -2,6 +2,7 @@
 
 use bookable::api::ApiSettings;
 use bookable::change_log::Actor;
+use bookable::clock::Clock;
 use bookable::credentials;
 use bookable::db::schema::{api_credentials, audit_log, bookings, slots};
 use diesel::prelude::*;
@@ -17,9 +18,21 @@ async fn app() -> TestApp {
 }
 
 async fn app_with_fixture() -> (TestApp, fixture::Fixture) {
-    let app = spawn_app_with(|s| s.api = ApiSettings::with_all_practices_token(TOKEN)).await;
-    let f = fixture::load(&mut app.conn());
+    let (app, f, _) = app_with_fixture_and_clock().await;
     (app, f)
+}
+
+/// The app with the fixture, its clock standing before every slot until the test moves it.
+async fn app_with_fixture_and_clock() -> (TestApp, fixture::Fixture, Clock) {
+    let clock = Clock::fixed(fixture::before_every_slot());
+    let server_clock = clock.clone();
+    let app = spawn_app_with(move |s| {
+        s.api = ApiSettings::with_all_practices_token(TOKEN);
+        s.clock = server_clock;
+    })
+    .await;
+    let f = fixture::load(&mut app.conn());
+    (app, f, clock)
 }
 
 /// A request with a raw body, for what the JSON helpers can't send.
@@ -138,6 +151,48 @@ fn reply_id(app: &TestApp) -> i64 {
         .first::<bookable::db::ids::BookingId>(&mut app.conn())
         .unwrap()
         .0
+}
+
+#[actix_web::test]
+async fn a_slot_that_has_already_started_can_not_be_booked() {
+    let (app, _, clock) = app_with_fixture_and_clock().await;
+    // 08:55 BST on 10 June: open-early began at 08:50, open-free begins at 09:00.
+    clock.set(fixture::local(2026, 6, 10, 8, 55).to_utc());
+    let book = |slot: &str| json!({ "slot": slot, "ods_code": "C81001" });
+    let (status, reply) = post(
+        &app,
+        "/api/practices/A20047/bookings",
+        Some(TOKEN),
+        &book("open-early"),
+    )
+    .await;
+    assert_eq!(
+        (status, reply["reasons"].clone()),
+        (409, json!(["already-started"])),
+        "{reply}"
+    );
+    assert_eq!(status_of(&app, "open-early"), "free");
+    // At 09:00 exactly open-free has started too: its start is not after the time of booking.
+    clock.set(fixture::local(2026, 6, 10, 9, 0).to_utc());
+    let (status, reply) = post(
+        &app,
+        "/api/practices/A20047/bookings",
+        Some(TOKEN),
+        &book("open-free"),
+    )
+    .await;
+    assert_eq!(
+        (status, reply["reasons"].clone()),
+        (409, json!(["already-started"]))
+    );
+    let (status, reply) = post(
+        &app,
+        "/api/practices/A20047/bookings",
+        Some(TOKEN),
+        &book("open-edge"),
+    )
+    .await;
+    assert_eq!(status, 201, "a slot still to come: {reply}");
 }
 
 #[actix_web::test]

@@ -11,12 +11,18 @@ use bookable::practice;
 use bookable::rota_import::{
     self, BookabilityIn, ImportDocument, LocationIn, PractitionerIn, ScheduleIn, SlotIn,
 };
-use chrono::{DateTime, FixedOffset, NaiveDate, TimeZone};
+use chrono::{DateTime, FixedOffset, NaiveDate, TimeZone, Utc};
 use chrono_tz::Europe::London;
 use diesel::prelude::*;
 
 pub const PRACTICE_A: &str = "A20047";
 pub const PRACTICE_B: &str = "B82617";
+
+/// A time before every slot of the fixture (its first is on 23 March 2026): searches and
+/// bookings "now" see the whole rota, none of it started.
+pub fn before_every_slot() -> DateTime<Utc> {
+    "2026-03-01T00:00:00Z".parse().unwrap()
+}
 
 pub struct Fixture {
     pub a: PracticeId,

@@ -102,7 +102,7 @@ fn a_group_member_sees_what_the_group_may_book_and_a_group_edit_takes_effect_at_
     .unwrap();
 
     let w = SearchWindow::local_days(day(2026, 6, 10), day(2026, 6, 10)).unwrap();
-    let now = Utc::now();
+    let now = fixture::before_every_slot();
     let sees_ods_free = |conn: &mut PgConnection, code: &str| {
         visible(conn, &f, &w, &Consumer::new(None, Some(ods(code))), now).contains("ods-free")
     };

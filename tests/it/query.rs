@@ -7,7 +7,6 @@ use bookable::availability::codes::{OdsCode, OrganisationType};
 use bookable::availability::query::{self, Consumer, HiddenReason, SearchWindow};
 use bookable::db::ids::PracticeId;
 use bookable::db::schema::schedules;
-use chrono::Utc;
 use diesel::prelude::*;
 
 use crate::fixture::{self, Fixture, day, local, set};
@@ -29,7 +28,7 @@ fn visible(
     c: &Consumer,
 ) -> BTreeSet<String> {
     f.names(
-        query::free_slots(conn, practice, w, c, Utc::now())
+        query::free_slots(conn, practice, w, c, fixture::before_every_slot())
             .unwrap()
             .slot_ids(),
     )
@@ -155,7 +154,7 @@ fn the_result_carries_schedules_locations_and_practitioners_once() {
         f.a,
         &june_10(),
         &consumer(Some("urgent-care"), Some("Y03032")),
-        Utc::now(),
+        fixture::before_every_slot(),
     )
     .unwrap();
     assert_eq!(r.slots.len(), 8);
@@ -202,7 +201,7 @@ fn explain_names_every_reason_a_slot_is_hidden() {
     let mut conn = db.conn();
     let f = fixture::load(&mut conn);
     let reasons = |conn: &mut PgConnection, name: &str, c: &Consumer, w: Option<&SearchWindow>| {
-        query::explain(conn, f.a, f.id(name), c, Utc::now(), w)
+        query::explain(conn, f.a, f.id(name), c, fixture::before_every_slot(), w)
             .unwrap()
             .unwrap()
             .reasons
@@ -245,15 +244,29 @@ fn explain_names_every_reason_a_slot_is_hidden() {
         reasons(&mut conn, "open-late", &anyone, Some(&day_time)),
         vec![OutsideWindow]
     );
-    let exposure = query::explain(&mut conn, f.a, f.id("both-free"), &anyone, Utc::now(), None)
-        .unwrap()
-        .unwrap();
+    let exposure = query::explain(
+        &mut conn,
+        f.a,
+        f.id("both-free"),
+        &anyone,
+        fixture::before_every_slot(),
+        None,
+    )
+    .unwrap()
+    .unwrap();
     assert_eq!(exposure.audiences.tokens(), ["type:urgent-care+ods:Y03032"]);
     // The explanation names the audience and why the consumer is not in it.
     let gp = consumer(Some("gp-practice"), Some("Y03032"));
-    let e = query::explain(&mut conn, f.a, f.id("both-free"), &gp, Utc::now(), None)
-        .unwrap()
-        .unwrap();
+    let e = query::explain(
+        &mut conn,
+        f.a,
+        f.id("both-free"),
+        &gp,
+        fixture::before_every_slot(),
+        None,
+    )
+    .unwrap()
+    .unwrap();
     let checks = e.audience_checks();
     assert_eq!(checks.len(), 1);
     assert_eq!(
@@ -272,7 +285,7 @@ fn explain_names_every_reason_a_slot_is_hidden() {
             f.a,
             f.id("b-open-free"),
             &anyone,
-            Utc::now(),
+            fixture::before_every_slot(),
             None
         )
         .unwrap()
@@ -288,8 +301,15 @@ fn explain_and_search_agree_on_every_slot_for_every_consumer() {
     let f = fixture::load(&mut conn);
     let w = june_10();
     for (c, expected) in consumer_table() {
-        let explained =
-            query::explain_between(&mut conn, f.a, w.start(), w.end(), &c, Utc::now()).unwrap();
+        let explained = query::explain_between(
+            &mut conn,
+            f.a,
+            w.start(),
+            w.end(),
+            &c,
+            fixture::before_every_slot(),
+        )
+        .unwrap();
         let shown = f.names(explained.iter().filter(|e| e.visible()).map(|e| e.slot_id));
         assert_eq!(shown, expected, "consumer {c:?}");
         assert_eq!(explained.len(), 14, "every slot of the day is explained");
@@ -307,9 +327,16 @@ fn a_schedule_without_practitioner_role_exposes_nothing() {
         .unwrap();
     let uc = consumer(Some("urgent-care"), None);
     assert_eq!(visible(&mut conn, &f, f.a, &june_10(), &uc), base_and(&[]));
-    let e = query::explain(&mut conn, f.a, f.id("type-free"), &uc, Utc::now(), None)
-        .unwrap()
-        .unwrap();
+    let e = query::explain(
+        &mut conn,
+        f.a,
+        f.id("type-free"),
+        &uc,
+        fixture::before_every_slot(),
+        None,
+    )
+    .unwrap()
+    .unwrap();
     assert_eq!(e.reasons, vec![HiddenReason::NoPractitionerRole]);
 }
 
@@ -327,7 +354,7 @@ fn searches_reuse_one_prepared_statement_per_connection() {
         consumer(None, None),
         consumer(Some("urgent-care"), Some("Y03032")),
     ] {
-        query::free_slots(&mut conn, f.a, &june_10(), &c, Utc::now()).unwrap();
+        query::free_slots(&mut conn, f.a, &june_10(), &c, fixture::before_every_slot()).unwrap();
     }
     let prepared: Count = diesel::sql_query(
         "SELECT count(*) AS n FROM pg_prepared_statements WHERE statement LIKE '%consumer_groups%'",
@@ -424,7 +451,7 @@ fn a_slot_is_shown_to_a_consumer_matching_any_of_its_audiences() {
             june_10().start(),
             june_10().end(),
             &c,
-            Utc::now(),
+            fixture::before_every_slot(),
         )
         .unwrap();
         let shown = f.names(explained.iter().filter(|e| e.visible()).map(|e| e.slot_id));
@@ -472,7 +499,7 @@ fn a_type_and_organisation_audience_needs_both_while_other_audiences_need_one() 
         f.a,
         f.id("both-free"),
         &consumer(Some("gp-practice"), Some("Y03032")),
-        Utc::now(),
+        fixture::before_every_slot(),
         None,
     )
     .unwrap()
@@ -494,4 +521,88 @@ fn a_type_and_organisation_audience_needs_both_while_other_audiences_need_one() 
             ),
         ]
     );
+}
+
+/// 08:55 BST on 10 June: `open-early` (08:50) started five minutes ago; the day's other slots
+/// are still to come.
+fn five_past_open_early() -> chrono::DateTime<chrono::Utc> {
+    local(2026, 6, 10, 8, 55).to_utc()
+}
+
+#[test]
+fn a_slot_that_has_started_is_never_offered() {
+    let db = TestDb::new();
+    let mut conn = db.conn();
+    let f = fixture::load(&mut conn);
+    let anyone = consumer(None, None);
+    let search = |conn: &mut PgConnection, at| {
+        f.names(
+            query::free_slots(conn, f.a, &june_10(), &anyone, at)
+                .unwrap()
+                .slot_ids(),
+        )
+    };
+    assert_eq!(
+        search(&mut conn, five_past_open_early()),
+        set(&["open-free", "open-edge", "open-late", "off-override-on"]),
+        "every slot still to come, and not open-early"
+    );
+    // A slot starting at the time of the search has started: its start is not after it.
+    let nine = local(2026, 6, 10, 9, 0).to_utc();
+    assert_eq!(
+        search(&mut conn, nine),
+        set(&["open-edge", "open-late", "off-override-on"])
+    );
+    let explained = query::explain_between(
+        &mut conn,
+        f.a,
+        june_10().start(),
+        june_10().end(),
+        &anyone,
+        nine,
+    )
+    .unwrap();
+    let shown = f.names(explained.iter().filter(|e| e.visible()).map(|e| e.slot_id));
+    assert_eq!(shown, search(&mut conn, nine), "explain and search agree");
+}
+
+#[test]
+fn explain_says_a_slot_has_already_started() {
+    let db = TestDb::new();
+    let mut conn = db.conn();
+    let f = fixture::load(&mut conn);
+    let explain = |conn: &mut PgConnection, name: &str| {
+        query::explain(
+            conn,
+            f.a,
+            f.id(name),
+            &consumer(None, None),
+            five_past_open_early(),
+            None,
+        )
+        .unwrap()
+        .unwrap()
+    };
+    let early = explain(&mut conn, "open-early");
+    assert_eq!(early.reasons, vec![HiddenReason::AlreadyStarted]);
+    assert_eq!(
+        early.explanations(&[]),
+        vec!["This slot has already started, so no one can book it any more."]
+    );
+    // Every other reason still shows beside it.
+    let busy_and_started = query::explain(
+        &mut conn,
+        f.a,
+        f.id("open-busy"),
+        &consumer(None, None),
+        local(2026, 6, 10, 9, 20).to_utc(),
+        None,
+    )
+    .unwrap()
+    .unwrap();
+    assert_eq!(
+        busy_and_started.reasons,
+        vec![HiddenReason::Busy, HiddenReason::AlreadyStarted]
+    );
+    assert!(explain(&mut conn, "open-free").visible());
 }

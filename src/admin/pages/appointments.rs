@@ -9,7 +9,6 @@ use actix_session::Session;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
-use chrono::Utc;
 
 use crate::admin::access::PracticeAccess;
 use crate::admin::auth::run;
@@ -56,13 +55,9 @@ pub async fn appointments_page(
     access: PracticeAccess,
 ) -> Result<HttpResponse, AdminError> {
     let practice = access.id();
+    let now = state.clock.now();
     let listed = run(&state, move |conn| {
-        Ok(listing::upcoming_gp_connect(
-            conn,
-            practice,
-            Utc::now(),
-            LIMIT,
-        )?)
+        Ok(listing::upcoming_gp_connect(conn, practice, now, LIMIT)?)
     })
     .await?;
     let total = listed.len();

@@ -142,7 +142,7 @@ pub async fn bulk_form(
     session: Session,
     access: PracticeAccess,
 ) -> Result<HttpResponse, AdminError> {
-    let monday = monday_of(today());
+    let monday = monday_of(today(&state));
     let form = BulkForm {
         first_day: monday.to_string(),
         last_day: (monday + Days::new(6)).to_string(),

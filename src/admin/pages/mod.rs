@@ -22,7 +22,7 @@ mod week;
 
 use actix_web::http::StatusCode;
 use actix_web::web;
-use chrono::{Datelike, Days, NaiveDate, Utc};
+use chrono::{Datelike, Days, NaiveDate};
 use chrono_tz::Europe::London;
 
 use super::auth;
@@ -35,6 +35,7 @@ use crate::availability::groups::OrgGroup;
 use crate::availability::manage::{EditError, SlotBookability};
 use crate::availability::query::Consumer;
 use crate::availability::rules::Bookability;
+use crate::state::AppState;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(index::index))
@@ -172,9 +173,9 @@ fn monday_of(day: NaiveDate) -> NaiveDate {
     day - Days::new(u64::from(day.weekday().num_days_from_monday()))
 }
 
-/// Today in the UK.
-fn today() -> NaiveDate {
-    Utc::now().with_timezone(&London).date_naive()
+/// Today in the UK, by the server's clock.
+fn today(state: &AppState) -> NaiveDate {
+    state.clock.now().with_timezone(&London).date_naive()
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@ use actix_session::Session;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
-use chrono::{Days, Utc};
+use chrono::Days;
 use serde::Deserialize;
 
 use super::{consumer_from, consumer_label, today};
@@ -61,7 +61,7 @@ pub async fn preview_page(
     let q = q.into_inner();
     let mut errors = Errors::default();
     let searched = q.from.is_some() || q.to.is_some();
-    let start = today();
+    let start = today(&state);
     let (from, to) = if searched {
         (
             forms::date(
@@ -94,9 +94,10 @@ pub async fn preview_page(
     let run_search = searched && errors.is_empty();
     let c = consumer.clone();
     let practice = access.id();
+    let now = state.clock.now();
     let result = run(&state, move |conn| {
         Ok(match (run_search, window) {
-            (true, Some(w)) => Some(query::free_slots(conn, practice, &w, &c, Utc::now())?),
+            (true, Some(w)) => Some(query::free_slots(conn, practice, &w, &c, now)?),
             _ => None,
         })
     })

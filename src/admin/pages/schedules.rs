@@ -5,7 +5,7 @@ use actix_session::Session;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
-use chrono::{TimeDelta, Utc};
+use chrono::TimeDelta;
 use serde::Deserialize;
 
 use super::edit_refusal;
@@ -52,8 +52,8 @@ pub async fn schedules_page(
     access: PracticeAccess,
 ) -> Result<HttpResponse, AdminError> {
     let practice = access.id();
+    let now = state.clock.now();
     let (overview, groups) = run(&state, move |conn| {
-        let now = Utc::now();
         Ok((
             manage::schedule_overview(conn, practice, now, now + TimeDelta::weeks(OVERVIEW_WEEKS))?,
             groups::list(conn, practice)?,

@@ -5,7 +5,6 @@ use actix_session::Session;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
-use chrono::Utc;
 use chrono_tz::Europe::London;
 use serde::Deserialize;
 
@@ -167,11 +166,12 @@ pub async fn slot_form(
     let consumer = consumer_from(&q.org_type, &q.ods_code, &mut errors);
     let chosen = consumer.clone();
     let practice = access.id();
+    let now = state.clock.now();
     let (slot, groups, explained) = run(&state, move |conn| {
         let slot = manage::slot(conn, practice, id)?.ok_or(AdminError::NotFound)?;
         let groups = groups::list(conn, practice)?;
         let explained = match &chosen {
-            Some(c) => query::explain(conn, practice, id, c, Utc::now(), None)?
+            Some(c) => query::explain(conn, practice, id, c, now, None)?
                 .map(|e| -> Result<_, AdminError> {
                     let limits = limits::list(conn, practice)?;
                     Ok((e.visible(), e.explanations(&limits)))

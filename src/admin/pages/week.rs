@@ -7,7 +7,7 @@ use actix_session::Session;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
-use chrono::{Days, NaiveDate, Utc};
+use chrono::{Days, NaiveDate};
 use serde::Deserialize;
 
 use super::{consumer_from, consumer_label, monday_of, today};
@@ -101,7 +101,7 @@ pub async fn week_page(
         q.week
             .as_deref()
             .and_then(|w| NaiveDate::parse_from_str(w, "%Y-%m-%d").ok())
-            .unwrap_or_else(today),
+            .unwrap_or_else(|| today(&state)),
     );
     let schedule = q
         .schedule
@@ -110,6 +110,7 @@ pub async fn week_page(
     let consumer = consumer_from(&q.org_type, &q.ods_code, &mut errors);
     let chosen = consumer.clone();
     let practice = access.id();
+    let now = state.clock.now();
     let (schedules, slots, exposure, for_consumer, limits, booked, groups) =
         run(&state, move |conn| {
             if let Some(s) = schedule {
@@ -120,16 +121,9 @@ pub async fn week_page(
             let schedules = manage::schedule_names(conn, practice)?;
             let slots = manage::slots_between(conn, practice, schedule, from, to)?;
             let exposure =
-                query::explain_between(conn, practice, from, to, &Consumer::default(), Utc::now())?;
+                query::explain_between(conn, practice, from, to, &Consumer::default(), now)?;
             let for_consumer = match &chosen {
-                Some(c) => Some(query::explain_between(
-                    conn,
-                    practice,
-                    from,
-                    to,
-                    c,
-                    Utc::now(),
-                )?),
+                Some(c) => Some(query::explain_between(conn, practice, from, to, c, now)?),
                 None => None,
             };
             let limits = limits::list(conn, practice)?;

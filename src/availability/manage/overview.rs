@@ -39,7 +39,8 @@ pub struct ScheduleOverview {
     pub exposed: usize,
 }
 
-/// Every schedule of a practice with its free and exposed slot counts for [from, to).
+/// Every schedule of a practice with its free and exposed slot counts for [from, to), exposed
+/// as the query module explains it at `from` (the time asked).
 pub fn schedule_overview(
     conn: &mut PgConnection,
     practice: PracticeId,
@@ -72,17 +73,11 @@ pub fn schedule_overview(
         .filter(slots::start_at.lt(to))
         .select((slots::id, slots::schedule_id, slots::status))
         .load(conn)?;
-    let exposed: HashMap<SlotId, bool> = query::explain_between(
-        conn,
-        practice,
-        from,
-        to,
-        &Consumer::default(),
-        chrono::Utc::now(),
-    )?
-    .into_iter()
-    .map(|e| (e.slot_id, exposed_to_someone(&e)))
-    .collect();
+    let exposed: HashMap<SlotId, bool> =
+        query::explain_between(conn, practice, from, to, &Consumer::default(), from)?
+            .into_iter()
+            .map(|e| (e.slot_id, exposed_to_someone(&e)))
+            .collect();
     let mut counts: HashMap<ScheduleId, (usize, usize)> = HashMap::new();
     for (slot, schedule, status) in in_window {
         let entry = counts.entry(schedule).or_default();

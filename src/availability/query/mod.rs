@@ -18,7 +18,9 @@
 //! 7. no booking limit that applies to the consumer (its organisation type, its ODS code, or a
 //!    group it belongs to; for the slot's schedule or the whole practice) is used up for the
 //!    slot's local day or ISO week, counting the bookings in force;
-//! 8. it lies wholly inside the search window: `start >= window.start` and `end <= window.end`.
+//! 8. it has not started: its start is after the time of the search (no one can book the past,
+//!    nor a slot already under way);
+//! 9. it lies wholly inside the search window: `start >= window.start` and `end <= window.end`.
 //!
 //! # Consumer matching
 //! GP Connect 1.2.7 slot search (`searchFilter` with GPConnect-OrganisationType-1 and
@@ -101,6 +103,7 @@ pub enum HiddenReason {
     BookingNotYetOpen,
     BookingClosed,
     LimitReached,
+    AlreadyStarted,
     OutsideWindow,
 }
 
@@ -116,6 +119,7 @@ impl HiddenReason {
             Self::BookingNotYetOpen => "booking-not-yet-open",
             Self::BookingClosed => "booking-closed",
             Self::LimitReached => "limit-reached",
+            Self::AlreadyStarted => "already-started",
             Self::OutsideWindow => "outside-window",
         }
     }
@@ -147,6 +151,9 @@ impl HiddenReason {
             }
             Self::LimitReached => {
                 "A booking limit for this consumer is used up for the slot's day or week."
+            }
+            Self::AlreadyStarted => {
+                "This slot has already started, so no one can book it any more."
             }
             Self::OutsideWindow => "It does not lie wholly inside the search window.",
         }
@@ -219,7 +226,20 @@ const RULES: &[Rule] = &[
             ")"
         ),
     },
+    Rule {
+        reason: HiddenReason::AlreadyStarted,
+        hidden_when: "e.start_at <= {NOW}",
+    },
 ];
+
+/// The SQL condition (over `e`, a `slot_effective` row, with `{NOW}` for the time asked
+/// about) under which `reason`'s rule hides a slot, for the reports to count by the same rule.
+pub fn hidden_when(reason: HiddenReason) -> Option<&'static str> {
+    RULES
+        .iter()
+        .find(|r| r.reason == reason)
+        .map(|r| r.hidden_when)
+}
 
 /// Where each rule placeholder points: a value of the `params` CTE of `sql/prelude.sql`, the
 /// common table expressions (with `consumer_groups` and `exhausted`) both statements start with.

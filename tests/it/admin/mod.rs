@@ -88,7 +88,10 @@ fn schedule_state(conn: &mut PgConnection, id: ScheduleId) -> ScheduleState {
 
 /// Both practices' rota, a manager of A only and a viewer of A.
 async fn setup() -> (TestApp, Fixture) {
-    let app = spawn_app().await;
+    let app = crate::harness::spawn_app_with(|s| {
+        s.clock = bookable::clock::Clock::fixed(fixture::before_every_slot())
+    })
+    .await;
     let fx = fixture::load(&mut app.conn());
     add_user(&app, "manager.a", &[(fx.a, Role::Manager)]);
     add_user(&app, "viewer.a", &[(fx.a, Role::Viewer)]);

@@ -28,7 +28,7 @@ async fn the_preview_and_the_explanation_come_from_the_query_module() {
             fx.a,
             &window,
             &consumer,
-            chrono::Utc::now(),
+            crate::fixture::before_every_slot(),
         )
         .unwrap();
         let (status, page) = session

@@ -59,7 +59,9 @@ pub async fn setup() -> Setup {
 /// `setup` with the rota changed before it is imported (more schedules or slots).
 pub async fn setup_with(edit: impl FnOnce(&mut rota_import::ImportDocument)) -> Setup {
     let (app, _) = app_with_fixture_and(|state| {
-        state.api = bookable::api::ApiSettings::with_all_practices_token(API_TOKEN)
+        state.api = bookable::api::ApiSettings::with_all_practices_token(API_TOKEN);
+        // These slots are days from the real today, and one started yesterday.
+        state.clock = bookable::clock::Clock::system();
     })
     .await;
     let mut conn = app.conn();

@@ -52,11 +52,16 @@ pub async fn app_with_fixture() -> (TestApp, Fixture) {
     app_with_fixture_and(|_| {}).await
 }
 
-/// `app_with_fixture` with settings changed from their defaults.
+/// `app_with_fixture` with settings changed from their defaults. The server's clock stands
+/// before every slot of the fixture unless `configure` sets another.
 pub async fn app_with_fixture_and(
     configure: impl FnOnce(&mut bookable::state::AppState),
 ) -> (TestApp, Fixture) {
-    let app = crate::harness::spawn_app_with(configure).await;
+    let app = crate::harness::spawn_app_with(|s| {
+        s.clock = bookable::clock::Clock::fixed(fixture::before_every_slot());
+        configure(s);
+    })
+    .await;
     let mut conn = app.conn();
     let f = fixture::load(&mut conn);
     let actor = Actor::system("test");

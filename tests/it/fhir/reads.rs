@@ -276,7 +276,11 @@ async fn organization_read_is_the_practice_itself() {
 
 #[actix_web::test]
 async fn the_demo_practices_answer_with_their_asids() {
-    let app = crate::harness::spawn_app().await;
+    // The server's clock at the start of the demo's first day (local midnight, 8 June).
+    let app = crate::harness::spawn_app_with(|s| {
+        s.clock = bookable::clock::Clock::fixed("2026-06-07T23:00:00Z".parse().unwrap())
+    })
+    .await;
     bookable::seed::demo::seed(&mut app.conn(), crate::fixture::day(2026, 6, 8)).unwrap();
     let mut params = days("2026-06-08", "2026-06-12");
     params.push(("searchFilter", format!("{}|urgent-care", ORG_TYPE)));

@@ -569,3 +569,53 @@ fn the_detail_table_speaks_the_practice_s_language_in_uk_local_time() {
         (&["gp-practice".to_owned()][..], &["Y03032".to_owned()][..])
     );
 }
+
+#[test]
+fn still_free_to_book_agrees_with_the_query_module_inside_the_day() {
+    let db = TestDb::new();
+    let mut conn = db.conn();
+    let ids = data::load(&mut conn);
+    let period = fortnight();
+    let window = SearchWindow::local_days(period.first, period.last).unwrap();
+    // Tuesday 9 June, 14:00 BST: nurse-1 starts at this very moment, so it has started.
+    let at: DateTime<Utc> = "2026-06-09T13:00:00Z".parse().unwrap();
+    let r = capacity::capacity_report(&mut conn, &[ids.r], &period, at).unwrap();
+    let started: BTreeSet<_> = hidden_slots(&mut conn, &[ids.r], &period, at)
+        .unwrap()
+        .into_iter()
+        .filter(|h| h.reasons.contains(&HiddenCapacityReason::InThePast))
+        .map(|h| h.slot_id)
+        .collect();
+    let free_exposed: BTreeSet<_> = exposed_slots(&mut conn, &[ids.r], &period)
+        .unwrap()
+        .into_iter()
+        .filter(|s| !s.booked && s.org_types != ["oncology"])
+        .map(|s| s.slot_id)
+        .collect();
+    let still_free: BTreeSet<_> = free_exposed.difference(&started).copied().collect();
+    let mut offered = BTreeSet::new();
+    for (t, o) in [
+        ("urgent-care", "Y03032"),
+        ("gp-practice", "Y03032"),
+        ("urgent-care", "A11111"),
+        ("gp-practice", "A11111"),
+    ] {
+        let consumer = Consumer::new(Some(t), Some(OdsCode::parse(o).unwrap()));
+        offered.extend(
+            query::free_slots(&mut conn, ids.r, &window, &consumer, at)
+                .unwrap()
+                .slot_ids(),
+        );
+    }
+    assert_eq!(
+        offered, still_free,
+        "what the report says is still free is what is offered"
+    );
+    let past = r.practices[0]
+        .hidden
+        .iter()
+        .find(|h| h.reason == HiddenCapacityReason::InThePast)
+        .unwrap();
+    // uc-2, gp-1, gp-notype (Monday), gp-3, uc-3 and nurse-1 (Tuesday, at 14:00 sharp).
+    assert_eq!((past.slots, past.minutes), (6, 70));
+}
