@@ -1,16 +1,35 @@
 //! What "exposed" and "hidden capacity" mean, in SQL over `slot_effective` rows (see the
 //! module docs of [`super`]).
 
+use std::sync::LazyLock;
+
 use serde::Serialize;
 
 use crate::availability::codes::ORGANISATION_TYPES;
 use crate::availability::query::{self, HiddenReason};
 
-/// A slot is exposed when rules 2 to 4 of the query module hold for it (see the module docs).
-pub(super) const EXPOSED: &str = "e.gpc_bookable \
-     AND e.delivery_channel IS DISTINCT FROM 'Visit' \
-     AND e.practitioner_role IS NOT NULL \
-     AND COALESCE(btrim(e.slot_type), '') <> ''";
+/// Rules 2 to 4 of the query module: those that hold for an exposed slot.
+const EXPOSURE_RULES: [HiddenReason; 4] = [
+    HiddenReason::NotBookable,
+    HiddenReason::Visit,
+    HiddenReason::NoPractitionerRole,
+    HiddenReason::NoSlotType,
+];
+
+/// A slot is exposed when rules 2 to 4 of the query module hold for it (see the module docs):
+/// SQL over `e`, a `slot_effective` row, made from the query module's own rule table.
+pub(super) static EXPOSED: LazyLock<String> = LazyLock::new(|| {
+    EXPOSURE_RULES
+        .iter()
+        .map(|r| format!("NOT ({})", rule(*r)))
+        .collect::<Vec<_>>()
+        .join(" AND ")
+});
+
+/// The query module's condition under which `reason` hides a slot.
+fn rule(reason: HiddenReason) -> &'static str {
+    query::hidden_when(reason).expect("a rule of the query module's rule table")
+}
 
 /// Why capacity a manager marked GP Connect bookable reaches no one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -57,16 +76,11 @@ impl HiddenCapacityReason {
 
     /// When it applies to a free, bookable slot: SQL over `e`, a `slot_effective` row, with
     /// `$org_types` the organisation types consumers send and `$now` the time of the report.
-    /// "In the past" is the query module's own rule (a slot that has started), so the report's
-    /// still-free counts and a slot search at the same time agree.
+    /// All but "restricted to no one" are the query module's own rules ("in the past" is its
+    /// "already started"), so the report's still-free counts and a slot search at the same
+    /// time agree.
     pub(super) fn condition(self) -> String {
         match self {
-            Self::Visit => "e.delivery_channel IS NOT DISTINCT FROM 'Visit'".into(),
-            Self::NoPractitionerRole => "e.practitioner_role IS NULL".into(),
-            Self::NoSlotType => "COALESCE(btrim(e.slot_type), '') = ''".into(),
-            Self::InThePast => query::hidden_when(HiddenReason::AlreadyStarted)
-                .expect("the query module has the rule")
-                .replace("{NOW}", "$now"),
             Self::RestrictedToNoOne => {
                 "(cardinality(e.audiences) > 0 AND NOT EXISTS ( \
                     SELECT 1 FROM unnest(e.audiences) a \
@@ -75,6 +89,8 @@ impl HiddenCapacityReason {
                           SELECT 1 FROM org_group_members m WHERE m.group_id = audience_group(a)))))"
                     .into()
             }
+            other => rule(other.query_reason().expect("a query module reason"))
+                .replace("{NOW}", "$now"),
         }
     }
 

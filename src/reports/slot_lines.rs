@@ -84,7 +84,7 @@ fn slot_lines_statement(reasons: &str, condition: &str) -> Statement {
 
 /// Exposed slots: `$practices`, `$period_start`, `$period_end`.
 static DETAIL: LazyLock<Statement> =
-    LazyLock::new(|| slot_lines_statement("'{}'::text[]", &format!("({EXPOSED})")));
+    LazyLock::new(|| slot_lines_statement("'{}'::text[]", &format!("({})", *EXPOSED)));
 
 /// Free, bookable slots with a hidden-capacity reason, and all their reasons: also
 /// `$org_types` and `$now`.

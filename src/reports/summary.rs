@@ -146,7 +146,7 @@ pub(super) fn first_stage(pairs: &str, sets: &[(&str, &[&str])]) -> String {
     include_str!("sql/first_stage.sql")
         .replace("{kind}", &kind)
         .replace("{columns}", &columns)
-        .replace("{exposed}", EXPOSED)
+        .replace("{exposed}", &EXPOSED)
         .replace("{ot_mask}", &ot_mask)
         .replace("{hidden_mask}", &hidden_mask)
         .replace("{pairs}", pairs)
