@@ -12,6 +12,7 @@ use actix_web::{App, HttpResponse, HttpServer, get, web};
 
 use crate::db::DbPool;
 use crate::fhir::request_trail::{RequestTrail, TrailWriter};
+use crate::reports::refresher::Refresher;
 use crate::state::AppState;
 use crate::telemetry::{logs, metrics};
 
@@ -94,6 +95,8 @@ pub struct Running {
         actix_web::rt::task::JoinHandle<std::io::Result<()>>,
     )>,
     trail: TrailWriter,
+    /// Keeps the report summary cache up to date in the background.
+    refresher: Refresher,
     pool: DbPool,
 }
 
@@ -104,16 +107,19 @@ impl Running {
     }
 
     /// Serves until stopped (SIGTERM or the handle; SIGINT stops at once): then it stops accepting, lets
-    /// in-flight requests finish (at most the shutdown timeout), writes every GP Connect audit
-    /// row still queued, and lets go of the pool.
+    /// in-flight requests finish (at most the shutdown timeout), stops the report refresher
+    /// after its current batch, writes every GP Connect audit row still queued, and lets go of
+    /// the pool.
     pub async fn serve(self) -> std::io::Result<()> {
         let Running {
             server,
             metrics,
             trail,
+            refresher,
             pool,
         } = self;
         let served = server.await;
+        refresher.stop().await;
         if let Some((handle, task)) = metrics {
             handle.stop(true).await;
             let _ = task.await;
@@ -148,6 +154,7 @@ pub fn run_with(
     let (trail, writer) = RequestTrail::start(state.pool.clone());
     let audit = web::Data::new(trail);
     crate::admin::housekeeping::start(&state);
+    let refresher = crate::reports::refresher::start(state.pool.clone());
     let pool = state.pool.clone();
     let data = web::Data::new(state);
     let prometheus = match options.metrics {
@@ -212,6 +219,7 @@ pub fn run_with(
         server: server.run(),
         metrics,
         trail: writer,
+        refresher,
         pool,
     })
 }

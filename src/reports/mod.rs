@@ -56,6 +56,7 @@ pub mod exposure;
 pub mod figures;
 pub mod labels;
 pub mod period;
+pub mod refresher;
 pub mod settings;
 pub mod slot_lines;
 pub mod summary;

@@ -193,6 +193,37 @@ pub fn refresh_summary(
     result.map(drop)
 }
 
+/// Brings the dirty days of up to `batch` practices (the first by id) up to date, whatever
+/// their dates: the background refresher's round ([`super::refresher`]). Returns how many
+/// practices had dirty days.
+pub fn refresh_dirty(conn: &mut PgConnection, batch: i64) -> QueryResult<usize> {
+    let spans: Vec<DirtySpan> = diesel::sql_query(
+        "SELECT practice_id, min(day) AS first, max(day) AS last FROM report_summary_dirty \
+         GROUP BY practice_id ORDER BY practice_id LIMIT $1",
+    )
+    .bind::<BigInt, _>(batch)
+    .load(conn)?;
+    let (Some(first), Some(last)) = (
+        spans.iter().map(|s| s.first).min(),
+        spans.iter().map(|s| s.last).max(),
+    ) else {
+        return Ok(0);
+    };
+    let practices: Vec<PracticeId> = spans.iter().map(|s| PracticeId(s.practice_id)).collect();
+    refresh_summary(conn, &practices, &Period { first, last })?;
+    Ok(spans.len())
+}
+
+#[derive(QueryableByName)]
+struct DirtySpan {
+    #[diesel(sql_type = BigInt)]
+    practice_id: i64,
+    #[diesel(sql_type = Date)]
+    first: NaiveDate,
+    #[diesel(sql_type = Date)]
+    last: NaiveDate,
+}
+
 /// [`refresh_summary`]'s work; true when some day was recomputed.
 fn refresh(
     conn: &mut PgConnection,

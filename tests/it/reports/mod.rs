@@ -1,9 +1,11 @@
 //! The capacity reports: the report's figures ([`capacity`]) on a fixed data set ([`data`]), its
-//! summary cache ([`summary`]), its pages and downloads ([`web`]) and in a browser ([`e2e`]).
+//! summary cache ([`summary`]) and its background refresher ([`refresher`]), its pages and
+//! downloads ([`web`]) and in a browser ([`e2e`]).
 
 mod capacity;
 mod data;
 mod e2e;
+mod refresher;
 mod summary;
 mod web;
 
