@@ -26,6 +26,7 @@ pub use access::{Access, PracticeAccess};
 pub use auth::{SignedIn, run};
 pub use error::AdminError;
 pub use settings::AdminSettings;
+pub use view::{Layout, html, layout};
 
 use actix_session::SessionMiddleware;
 use actix_session::config::{BrowserSession, TtlExtensionPolicy};

@@ -15,6 +15,7 @@ use super::figures::{
     Totals, WeekCapacity,
 };
 use super::labels::{channel_label, named_label, role_label};
+use super::nhs111;
 use super::period::{Period, iso_week};
 use super::settings;
 use super::summary::{
@@ -77,6 +78,8 @@ static REPORT: LazyLock<Statement> = LazyLock::new(|| {
                 &format!("{IN_PERIOD} AND c.day <> (SELECT day FROM today)"),
             ),
         ),
+        ("{nhs111}", first_stage_rows("'nhs111'", IN_PERIOD)),
+        ("{nhs111_type}", format!("'{NHS111_ORG_TYPE}'")),
         ("{total_kind}", total_kind),
         ("{total_sets}", total_sets),
         ("{ot_kind}", ot_kind),
@@ -220,6 +223,11 @@ pub fn capacity_report_in_transaction(
     practice_rows.sort_by(|a, b| a.ods_code.cmp(&b.ods_code));
     let org_types = org_types();
     let reason_codes = HiddenCapacityReason::ALL.map(|r| r.code().to_owned());
+    let limits = nhs111::limits(conn, &ids)?;
+    let used = match limits.is_empty() {
+        true => HashMap::new(),
+        false => nhs111::used(conn, &ids, period, now)?,
+    };
     let rows: Vec<AggRow> = REPORT
         .query()
         .bind("practices", Value::Int8Array(ids))
@@ -236,6 +244,7 @@ pub fn capacity_report_in_transaction(
         org_types,
         practice_rows,
         &rows,
+        &Nhs111Limits { limits, used },
     ))
 }
 
@@ -260,6 +269,54 @@ fn breakdown(
         .collect()
 }
 
+/// The urgent-care limits of the report's practices and the bookings they count, by practice.
+struct Nhs111Limits {
+    limits: HashMap<i64, nhs111::Limits>,
+    used: HashMap<i64, nhs111::Used>,
+}
+
+/// NHS 111's days of one practice (`pid`) in `period`: what the limits let it book, and for
+/// the days after today what is still free to book.
+fn nhs111_days(
+    by_day: &HashMap<(i64, NaiveDate), Vec<&AggRow>>,
+    pid: i64,
+    period: &Period,
+    today: NaiveDate,
+    nhs: &Nhs111Limits,
+) -> Vec<(NaiveDate, Figures, i64, Option<i64>)> {
+    let no_limits = nhs111::Limits::default();
+    let limits = nhs.limits.get(&pid).unwrap_or(&no_limits);
+    let no_use = nhs111::Used::new();
+    let used = nhs.used.get(&pid).unwrap_or(&no_use);
+    let groups = |d: NaiveDate| by_day.get(&(pid, d)).map(Vec::as_slice).unwrap_or(&[]);
+    let schedule = |r: &AggRow| r.key.as_deref().and_then(|k| k.parse::<i64>().ok());
+    let days: Vec<(NaiveDate, nhs111::DayGroups)> = period
+        .days()
+        .map(|d| {
+            (
+                d,
+                groups(d).iter().map(|r| (schedule(r), r.slots)).collect(),
+            )
+        })
+        .collect();
+    let within = nhs111::offered(limits, &days);
+    days.iter()
+        .zip(within)
+        .map(|((d, _), within)| {
+            let rows = groups(*d);
+            let offered = rows
+                .iter()
+                .fold(Figures::default(), |f, r| f.plus(&r.figures()));
+            let free: nhs111::DayGroups = rows
+                .iter()
+                .map(|r| (schedule(r), r.slots - r.busy))
+                .collect();
+            let free = (*d > today).then(|| nhs111::free_to_book(limits, *d, &free, used));
+            (*d, offered, within, free)
+        })
+        .collect()
+}
+
 fn assemble(
     period: &Period,
     now: DateTime<Utc>,
@@ -267,7 +324,15 @@ fn assemble(
     org_types: Vec<&'static str>,
     practices: Vec<Practice>,
     rows: &[AggRow],
+    nhs: &Nhs111Limits,
 ) -> CapacityReport {
+    let mut nhs111_rows: HashMap<(i64, NaiveDate), Vec<&AggRow>> = HashMap::new();
+    for r in rows.iter().filter(|r| r.kind == "nhs111") {
+        if let (Some(p), Some(d)) = (r.practice_id, r.day) {
+            nhs111_rows.entry((p, d)).or_default().push(r);
+        }
+    }
+    let today = super::period::local_day(now);
     let rows = Rows::new(rows);
     let weeks = period.weeks();
     let days: Vec<DayCapacity> = period
@@ -308,23 +373,24 @@ fn assemble(
         let pid = Some(p.id.0);
         let required = settings::nhs111_daily_minimum(p.list_size, ratio);
         let mut days_short = 0;
-        for d in period.days() {
-            let offered = rows.figures((
-                "org-type-practice-day",
-                pid,
-                Some(d),
-                None,
-                Some(NHS111_ORG_TYPE),
-            ));
+        let mut fewest: Option<i64> = None;
+        for (d, offered, within_limits, free_to_book) in
+            nhs111_days(&nhs111_rows, p.id.0, period, today, nhs)
+        {
             let weekend = matches!(d.weekday(), Weekday::Sat | Weekday::Sun);
-            let short = !weekend && offered.slots < required;
+            let short = !weekend && within_limits < required;
             days_short += usize::from(short);
+            if !weekend {
+                fewest = Some(fewest.map_or(within_limits, |f| f.min(within_limits)));
+            }
             nhs111.push(Nhs111Day {
                 ods_code: p.ods_code.clone(),
                 date: d,
                 list_size: p.list_size,
                 required,
                 offered,
+                within_limits,
+                free_to_book,
                 weekend,
                 short,
             });
@@ -353,6 +419,7 @@ fn assemble(
             list_size: p.list_size,
             nhs111_daily_minimum: required,
             nhs111_days_short: days_short,
+            nhs111_fewest_on_a_weekday: fewest,
             hidden,
         });
     }

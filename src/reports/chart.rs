@@ -88,22 +88,52 @@ fn axis(max: f64) -> (f64, f64) {
     ((max / step).ceil() * step, step)
 }
 
+/// One bar: its name in tooltips ("Mon 8 Jun") and its label under the axis, if it has one.
+pub struct Category {
+    pub name: String,
+    pub label: Option<String>,
+}
+
+/// The size of chart text, in CSS pixels: charts are drawn at their own size, never scaled.
+pub const FONT_PX: f64 = 14.0;
+
+/// The width a label of `text` takes at [`FONT_PX`] (a generous average glyph width).
+fn label_width(text: &str) -> f64 {
+    text.chars().count() as f64 * FONT_PX * 0.62
+}
+
 impl BarChart {
-    const WIDTH: f64 = 640.0;
-    const HEIGHT: f64 = 300.0;
+    /// The main column's width at its widest (NHS.UK's 960 px container, less a margin).
+    pub const WIDTH: f64 = 940.0;
+    const HEIGHT: f64 = 320.0;
 
     /// A stacked bar per category (`values[i][s]` is series `s` of category `i`), with an
-    /// optional line (one value per category) named `line_name`.
+    /// optional line (one value per category) named `line_name`. The chart is [`Self::WIDTH`]
+    /// wide, wider when its labels need it so none overlaps (it then scrolls in its box).
     pub fn stacked(
         id: &str,
         title: String,
         description: String,
-        categories: &[String],
+        categories: &[Category],
         series: &[&Series],
         values: &[Vec<i64>],
         line: Option<(&'static str, Vec<i64>)>,
     ) -> BarChart {
-        let (left, right, top, bottom) = (48.0, Self::WIDTH - 8.0, 32.0, Self::HEIGHT - 40.0);
+        let n = categories.len().max(1) as f64;
+        // Each label has the room from its bar to the next label's, with a gap.
+        let labelled: Vec<usize> = (0..categories.len())
+            .filter(|i| categories[*i].label.is_some())
+            .collect();
+        let needed_per_bar = labelled
+            .windows(2)
+            .map(|w| {
+                let text = categories[w[0]].label.as_deref().unwrap_or_default();
+                (label_width(text) + FONT_PX) / (w[1] - w[0]) as f64
+            })
+            .fold(0.0, f64::max);
+        let (left, top) = (56.0, 40.0);
+        let width = Self::WIDTH.max(left + 16.0 + needed_per_bar * n).ceil();
+        let (right, bottom) = (width - 16.0, Self::HEIGHT - 48.0);
         let max = values
             .iter()
             .map(|v| v.iter().sum::<i64>())
@@ -112,15 +142,12 @@ impl BarChart {
             .unwrap_or(0);
         let (axis_max, step) = axis(max as f64);
         let scale = (bottom - top) / axis_max;
-        let n = categories.len().max(1) as f64;
         let slot = (right - left) / n;
         let bar = (slot * 0.7).max(1.0);
-        // At most about 16 category labels fit along the axis.
-        let label_every = (categories.len() / 16).max(1);
 
         let mut segments = Vec::new();
         let mut labels = Vec::new();
-        for (i, (name, vals)) in categories.iter().zip(values).enumerate() {
+        for (i, (category, vals)) in categories.iter().zip(values).enumerate() {
             let x = left + slot * i as f64 + (slot - bar) / 2.0;
             let mut y = bottom;
             for (s, v) in series.iter().zip(vals) {
@@ -133,15 +160,16 @@ impl BarChart {
                         width: bar,
                         height: h,
                         fill: s.fill,
-                        title: format!("{name}: {v} {}", s.name.to_lowercase()),
+                        title: format!("{}: {v} {}", category.name, s.name.to_lowercase()),
                     });
                 }
             }
-            if i % label_every == 0 {
+            if let Some(text) = &category.label {
+                // Left-aligned on its bar, so it runs into the room its week leaves.
                 labels.push(AxisLabel {
-                    x: x + bar / 2.0,
-                    y: bottom + 16.0,
-                    text: name.clone(),
+                    x,
+                    y: bottom + FONT_PX + 8.0,
+                    text: text.clone(),
                 });
             }
         }
@@ -149,7 +177,7 @@ impl BarChart {
             .map(|k| k as f64 * step)
             .take_while(|v| *v <= axis_max)
             .map(|v| AxisLabel {
-                x: left - 6.0,
+                x: left - 8.0,
                 y: bottom - v * scale,
                 text: format!("{v}"),
             })
@@ -168,19 +196,20 @@ impl BarChart {
                 .collect::<Vec<_>>()
                 .join(" ")
         });
-        let mut legend: Vec<LegendItem> = series
-            .iter()
-            .enumerate()
-            .map(|(i, s)| LegendItem {
-                x: left + 150.0 * i as f64,
+        let mut legend = Vec::new();
+        let mut x = left;
+        for s in series {
+            legend.push(LegendItem {
+                x,
                 fill: s.fill,
                 name: s.name,
                 line: false,
-            })
-            .collect();
+            });
+            x += 18.0 + label_width(s.name) + 24.0;
+        }
         if let Some((name, _)) = &line {
             legend.push(LegendItem {
-                x: left + 150.0 * series.len() as f64,
+                x,
                 fill: LINE_COLOUR,
                 name,
                 line: true,
@@ -190,7 +219,7 @@ impl BarChart {
             id: id.to_owned(),
             title,
             description,
-            width: Self::WIDTH,
+            width,
             height: Self::HEIGHT,
             plot_left: left,
             plot_right: right,
@@ -225,7 +254,16 @@ mod tests {
             "c",
             "t".into(),
             "d".into(),
-            &["Mon".into(), "Tue".into()],
+            &[
+                Category {
+                    name: "Mon".into(),
+                    label: Some("8 Jun".into()),
+                },
+                Category {
+                    name: "Tue".into(),
+                    label: None,
+                },
+            ],
             &[&BOOKED, &FREE],
             &[vec![1, 3], vec![0, 2]],
             Some(("Minimum", vec![2, 2])),
@@ -239,5 +277,28 @@ mod tests {
         let rendered = c.render().unwrap();
         assert!(rendered.contains(r#"role="img" aria-labelledby="c-title c-desc""#));
         assert!(rendered.contains("<title>Tue: 2 free</title>"));
+        assert_eq!(c.width, BarChart::WIDTH);
+        assert_eq!(c.categories.len(), 1, "only the labelled bars");
+    }
+
+    #[test]
+    fn labels_never_overlap_however_many_weeks() {
+        // 26 weeks of days, a label on each Monday: the chart grows to fit them.
+        let days: Vec<Category> = (0..182)
+            .map(|i| Category {
+                name: format!("day {i}"),
+                label: (i % 7 == 0).then(|| "29 Sep".to_owned()),
+            })
+            .collect();
+        let values = vec![vec![1]; 182];
+        let c = BarChart::stacked("c", "t".into(), "d".into(), &days, &[&FREE], &values, None);
+        assert_eq!(c.categories.len(), 26);
+        assert!(c.width > BarChart::WIDTH);
+        for pair in c.categories.windows(2) {
+            assert!(
+                pair[0].x + label_width(&pair[0].text) < pair[1].x,
+                "overlap"
+            );
+        }
     }
 }

@@ -379,6 +379,7 @@ pub fn rows(report: &Report, table: Table) -> Vec<Vec<String>> {
                     .map(|h| (*h).to_owned())
                     .chain([
                         "NHS 111 daily minimum".to_owned(),
+                        "fewest NHS 111 could book on a weekday".to_owned(),
                         "weekdays short of the NHS 111 minimum".to_owned(),
                         "hidden slots".to_owned(),
                     ]),
@@ -388,6 +389,8 @@ pub fn rows(report: &Report, table: Table) -> Vec<Vec<String>> {
                 row.extend(totals(&p.totals));
                 row.extend([
                     p.nhs111_daily_minimum.to_string(),
+                    p.nhs111_fewest_on_a_weekday
+                        .map_or_else(String::new, |n| n.to_string()),
                     p.nhs111_days_short.to_string(),
                     report
                         .hidden_slots
@@ -416,6 +419,8 @@ pub fn rows(report: &Report, table: Table) -> Vec<Vec<String>> {
                     "offered to NHS 111",
                     "booked",
                     "free",
+                    "NHS 111 could book (within its limits)",
+                    "still free to book",
                     "short",
                 ]
                 .map(str::to_owned)
@@ -431,6 +436,8 @@ pub fn rows(report: &Report, table: Table) -> Vec<Vec<String>> {
                     d.offered.slots.to_string(),
                     d.offered.booked_slots.to_string(),
                     d.offered.free_slots.to_string(),
+                    d.within_limits.to_string(),
+                    d.free_to_book.map_or_else(String::new, |n| n.to_string()),
                     if d.short {
                         "yes"
                     } else if d.weekend {

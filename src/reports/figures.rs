@@ -30,6 +30,16 @@ impl Figures {
             free_minutes: minutes - booked_minutes,
         }
     }
+
+    /// The two added together.
+    pub(super) fn plus(&self, other: &Figures) -> Figures {
+        Figures::new(
+            self.slots + other.slots,
+            self.minutes + other.minutes,
+            self.booked_slots + other.booked_slots,
+            self.booked_minutes + other.booked_minutes,
+        )
+    }
 }
 
 /// The exposed figures against the whole appointment book (every slot, exposed or not).
@@ -107,6 +117,8 @@ pub struct PracticeCapacity {
     pub nhs111_daily_minimum: i64,
     /// Weekdays of the period on which the NHS 111 minimum is not met.
     pub nhs111_days_short: usize,
+    /// The fewest slots NHS 111 could book on a weekday of the period (none without weekdays).
+    pub nhs111_fewest_on_a_weekday: Option<i64>,
     /// Free, bookable slots no consumer can see, by reason (a slot may have several).
     pub hidden: Vec<HiddenCount>,
 }
@@ -118,10 +130,17 @@ pub struct Nhs111Day {
     pub date: NaiveDate,
     pub list_size: i32,
     pub required: i64,
-    /// Slots exposed to `urgent-care` (booked and free: the contract counts slots made available).
+    /// Slots exposed to `urgent-care` inside their booking windows (booked and free: the
+    /// contract counts slots made available), before the booking limits.
     pub offered: Figures,
+    /// What NHS 111 could book of them within the booking limits for urgent care
+    /// ([`super::nhs111`]): the figure the minimum is checked against.
+    pub within_limits: i64,
+    /// For the days after the report's: how many NHS 111 could still book (free, within what
+    /// the limits leave after its bookings).
+    pub free_to_book: Option<i64>,
     pub weekend: bool,
-    /// A weekday (Monday to Friday) on which fewer slots were offered than required.
+    /// A weekday (Monday to Friday) on which NHS 111 could book fewer slots than required.
     pub short: bool,
 }
 

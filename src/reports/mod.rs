@@ -35,10 +35,14 @@
 //! The GP contract asks a practice to make at least one appointment a day per 3,000 registered
 //! patients available for direct booking by NHS 111, and at least one: the minimum is
 //! `max(1, floor(list size / ratio))` (7,500 → 2, 9,000 → 3). The ratio is a setting
-//! ([`settings`], table `report_settings`). A day's offer is every slot exposed to `urgent-care`
-//! (as counted by organisation type above), booked or free, since the duty is to make slots
-//! available. Only Monday to Friday are flagged when short: practices are not open at weekends
-//! (bank holidays are not known to bookable and are flagged like any weekday).
+//! ([`settings`], table `report_settings`). A day's offer is what NHS 111 could really book
+//! ([`nhs111`]): the slots exposed to `urgent-care` (as counted by organisation type above),
+//! booked or free since the duty is to make slots available, whose booking window is ever open
+//! (the query module's window rules), capped by the booking limits set for urgent care (a
+//! practice exposing 23 a day but letting NHS 111 book 6 offers 6). For the days after the
+//! report's, it also says how many NHS 111 could still book: free, within what the limits leave
+//! after its bookings. Only Monday to Friday are flagged when short: practices are not open at
+//! weekends (bank holidays are not known to bookable and are flagged like any weekday).
 //!
 //! # Hidden capacity
 //! Free slots a manager marked GP Connect bookable (themselves or through their schedule) that
@@ -55,7 +59,10 @@ pub mod export;
 pub mod exposure;
 pub mod figures;
 pub mod labels;
+pub mod nhs111;
+pub mod page;
 pub mod period;
+pub mod practice_chart;
 pub mod refresher;
 pub mod settings;
 pub mod slot_lines;

@@ -10,16 +10,18 @@ use chrono::NaiveDate;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Date};
 
+use super::capacity::NHS111_ORG_TYPE;
 use super::exposure::{EXPOSED, HiddenCapacityReason, org_types};
 use super::period::Period;
 use crate::availability::codes::ORGANISATION_TYPES;
+use crate::availability::query::{self, HiddenReason};
 use crate::db::ids::PracticeId;
 use crate::db::named::{Statement, Value};
 
 /// The first stage groups slots by these columns, in these sets (named as in `GROUPING(...)`),
 /// per practice and local day: the summary cache (table `report_summary`) holds its rows, and
 /// everything else rolls up from those few rows per day.
-const FIRST_COLUMNS: [(&str, &str); 10] = [
+const FIRST_COLUMNS: [(&str, &str); 12] = [
     ("practice_id", "bigint"),
     ("day", "date"),
     ("exposed", "boolean"),
@@ -30,6 +32,8 @@ const FIRST_COLUMNS: [(&str, &str); 10] = [
     ("slot_type", "text"),
     ("ods_codes", "text[]"),
     ("group_ids", "bigint[]"),
+    ("nhs111", "boolean"),
+    ("schedule", "text"),
 ];
 /// The hidden capacity: the only set that depends on the time of the report.
 pub(super) const HIDDEN_SET: (&str, &[&str]) = ("ph", &["practice_id", "day", "hidden"]);
@@ -43,6 +47,7 @@ pub(super) const FIRST_SETS: &[(&str, &[&str])] = &[
         "named",
         &["practice_id", "day", "exposed", "ods_codes", "group_ids"],
     ),
+    ("nhs111", &["practice_id", "day", "nhs111", "schedule"]),
 ];
 /// The totals, rolled up from the practice-day rows.
 pub(super) const TOTAL_COLUMNS: [&str; 3] = ["practice_id", "day", "week"];
@@ -128,15 +133,15 @@ pub(super) fn first_stage(pairs: &str, sets: &[(&str, &[&str])]) -> String {
         .collect::<Vec<_>>()
         .join(", ");
     let (sets, kind) = grouping(&grouped, sets);
-    let ot_mask = bit_mask((0..ORGANISATION_TYPES.len()).map(|i| {
-        (
-            i,
-            format!(
-                "cardinality(e.audiences) = 0 OR ('type:' || $org_types[{}]) = ANY(e.audiences)",
-                i + 1
-            ),
-        )
-    }));
+    let ot_mask = bit_mask(
+        (0..ORGANISATION_TYPES.len()).map(|i| (i, type_matches(&format!("$org_types[{}]", i + 1)))),
+    );
+    let nhs111 = format!(
+        "({}) AND ({}) AND {}",
+        *EXPOSED,
+        type_matches(&format!("'{NHS111_ORG_TYPE}'")),
+        window_ever_open()
+    );
     let hidden_mask = bit_mask(
         HiddenCapacityReason::ALL
             .iter()
@@ -149,8 +154,34 @@ pub(super) fn first_stage(pairs: &str, sets: &[(&str, &[&str])]) -> String {
         .replace("{exposed}", &EXPOSED)
         .replace("{ot_mask}", &ot_mask)
         .replace("{hidden_mask}", &hidden_mask)
+        .replace("{nhs111}", &nhs111)
         .replace("{pairs}", pairs)
         .replace("{sets}", &sets)
+}
+
+/// When a consumer of organisation type `code` (SQL) who doesn't name itself may book slot `e`.
+fn type_matches(code: &str) -> String {
+    format!("cardinality(e.audiences) = 0 OR ('type:' || {code}) = ANY(e.audiences)")
+}
+
+/// When slot `e`'s booking window is ever open: the query module's window rules (and its
+/// "already started") let it be booked at the last moment its window allows:
+/// `book_until_minutes` before the start, or a microsecond before the start without it.
+fn window_ever_open() -> String {
+    let last_moment = "(e.start_at - GREATEST(make_interval(mins => \
+                       COALESCE(e.book_until_minutes, 0)), interval '1 microsecond'))";
+    [
+        HiddenReason::BookingNotYetOpen,
+        HiddenReason::BookingClosed,
+        HiddenReason::AlreadyStarted,
+    ]
+    .iter()
+    .map(|r| {
+        let rule = query::hidden_when(*r).expect("a rule of the query module's rule table");
+        format!("NOT ({})", rule.replace("{NOW}", last_moment))
+    })
+    .collect::<Vec<_>>()
+    .join(" AND ")
 }
 
 /// The breakdown kinds, which `report_summary_week` also holds per week.

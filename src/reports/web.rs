@@ -8,18 +8,17 @@
 //! - `GET /reports`, `/reports/{table}.csv`, `/reports/report.json` — every practice the user
 //!   has a role at, together
 
+use actix_session::Session;
 use actix_web::http::header;
 use actix_web::{HttpResponse, ResponseError, web};
-use askama::Template;
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 use serde::Deserialize;
 
-use super::chart::{BOOKED, BarChart, FREE, OFFERED};
 use super::export::{self, Report, Table};
-use super::figures::Figures;
+use super::page::{self, PageScope};
 use super::period::{Period, PeriodError};
-use crate::admin::{Access, AdminError, SignedIn, run};
+use crate::admin::{Access, AdminError, Layout, PracticeAccess, SignedIn, layout, run};
 use crate::db::ids::PracticeId;
 use crate::db::schema::user_practices;
 use crate::state::AppState;
@@ -162,21 +161,35 @@ async fn load(
 
 async fn practice_page(
     state: web::Data<AppState>,
-    user: SignedIn,
-    path: web::Path<String>,
+    access: PracticeAccess,
+    session: Session,
     q: web::Query<PeriodQuery>,
 ) -> Result<HttpResponse, ReportError> {
-    let scope = practice_scope(&state, &user, path.into_inner()).await?;
-    page(&state, &user, scope, &q).await
+    let layout = access.layout(&session, "Reports", "reports")?;
+    let p = &access.access.practice;
+    let scope = Scope {
+        base: format!("/practices/{}/reports", p.ods_code),
+        title: format!("{} ({})", p.name, p.ods_code),
+        name: p.ods_code.clone(),
+        practices: vec![p.id],
+        single: true,
+    };
+    page(&state, layout, scope, &q).await
 }
 
 async fn all_page(
     state: web::Data<AppState>,
     user: SignedIn,
+    session: Session,
     q: web::Query<PeriodQuery>,
 ) -> Result<HttpResponse, ReportError> {
     let scope = all_scope(&state, &user).await?;
-    page(&state, &user, scope, &q).await
+    let layout = layout(
+        &session,
+        &user.display_name,
+        "Reports – all your practices".into(),
+    )?;
+    page(&state, layout, scope, &q).await
 }
 
 async fn practice_file(
@@ -243,68 +256,9 @@ async fn download(
     })
 }
 
-/// A table of the page with its CSV link.
-pub struct TableView {
-    pub id: &'static str,
-    pub title: &'static str,
-    pub csv: String,
-    pub rows: Vec<Vec<String>>,
-}
-
-#[derive(Template)]
-#[template(path = "reports/report.html")]
-struct ReportPage {
-    title: String,
-    user: String,
-    base: String,
-    query: String,
-    single: bool,
-    period: Period,
-    error: Option<String>,
-    report: Report,
-    summary: Vec<(&'static str, String)>,
-    daily_chart: String,
-    nhs111_chart: Option<String>,
-    tables: Vec<TableView>,
-}
-
-fn pct(p: Option<f64>) -> String {
-    p.map_or_else(|| "–".to_owned(), |p| format!("{p:.1}%"))
-}
-
-fn summary(
-    f: &Figures,
-    book_slots: i64,
-    share_slots: Option<f64>,
-    share_min: Option<f64>,
-) -> Vec<(&'static str, String)> {
-    vec![
-        (
-            "Exposed slots",
-            format!("{} ({} minutes)", f.slots, f.minutes),
-        ),
-        (
-            "Booked",
-            format!("{} ({} minutes)", f.booked_slots, f.booked_minutes),
-        ),
-        (
-            "Still free",
-            format!("{} ({} minutes)", f.free_slots, f.free_minutes),
-        ),
-        (
-            "Share of the appointment book exposed",
-            format!(
-                "{} of {book_slots} slots, {} of the minutes",
-                pct(share_slots),
-                pct(share_min)
-            ),
-        ),
-    ]
-}
-
 async fn page(
     state: &AppState,
-    user: &SignedIn,
+    layout: Layout,
     scope: Scope,
     q: &PeriodQuery,
 ) -> Result<HttpResponse, ReportError> {
@@ -314,100 +268,17 @@ async fn page(
         Err(e) => (Period::next_four_weeks(now), Some(e)),
     };
     let report = load(state, &scope, period, scope.single).await?;
-    let c = &report.capacity;
-    let day_label = |d: &NaiveDate| d.format("%a %-d %b").to_string();
-    let days: Vec<String> = c.days.iter().map(|d| day_label(&d.date)).collect();
-    let daily_chart = BarChart::stacked(
-        "chart-daily",
-        format!("Slots exposed through GP Connect per day, {}", scope.title),
-        format!(
-            "Stacked bars of booked and free exposed slots for each day from {} to {}; \
-             the table beside it has the same numbers.",
-            period.first, period.last
-        ),
-        &days,
-        &[&BOOKED, &FREE],
-        &c.days
-            .iter()
-            .map(|d| vec![d.totals.exposed.booked_slots, d.totals.exposed.free_slots])
-            .collect::<Vec<_>>(),
-        None,
-    )
-    .render()
-    .map_err(AdminError::internal)?;
-    let nhs111_chart = match &c.practices[..] {
-        [p] if scope.single => Some(
-            BarChart::stacked(
-                "chart-nhs111",
-                format!(
-                    "Slots offered to NHS 111 per day against the minimum of {}",
-                    p.nhs111_daily_minimum
-                ),
-                format!(
-                    "Bars of the slots bookable by urgent care (NHS 111) each day, with a dashed \
-                     line at the daily minimum of {} for a list of {} patients; the table beside \
-                     it has the same numbers.",
-                    p.nhs111_daily_minimum, p.list_size
-                ),
-                &days,
-                &[&OFFERED],
-                &c.nhs111
-                    .iter()
-                    .map(|d| vec![d.offered.slots])
-                    .collect::<Vec<_>>(),
-                Some((
-                    "Daily minimum",
-                    vec![p.nhs111_daily_minimum; c.nhs111.len()],
-                )),
-            )
-            .render()
-            .map_err(AdminError::internal)?,
-        ),
-        _ => None,
-    };
-    let query = format!("?from={}&to={}", period.first, period.last);
-    let mut tables = Vec::new();
-    for table in Table::ALL {
-        if !scope.single && table == Table::Detail {
-            // Every slot of every practice is a download, not a page.
-            continue;
-        }
-        let mut rows = export::rows(&report, table);
-        if table == Table::Nhs111 && !scope.single {
-            // Across practices the page lists the days that fall short; the CSV has them all.
-            let short_col = rows[0].len() - 1;
-            rows.retain(|r| r[short_col] != "no" && r[short_col] != "weekend");
-        }
-        tables.push(TableView {
-            id: table.slug(),
-            title: table.title(),
-            csv: format!("{}/{}.csv{query}", scope.base, table.slug()),
-            rows,
-        });
-    }
-    let t = &c.totals;
-    let summary = summary(
-        &t.exposed,
-        t.book_slots,
-        t.exposed_share_of_slots,
-        t.exposed_share_of_minutes,
-    );
-    let body = ReportPage {
-        title: scope.title,
-        user: user.display_name.clone(),
-        base: scope.base,
-        query,
-        single: scope.single,
+    let body = page::render(
+        layout,
+        &PageScope {
+            title: &scope.title,
+            base: &scope.base,
+            single: scope.single,
+        },
         period,
         error,
-        summary,
-        daily_chart,
-        nhs111_chart,
-        tables,
         report,
-    }
-    .render()
-    .map_err(AdminError::internal)?;
+    )?;
     Ok(HttpResponse::Ok()
         .content_type("text/html; charset=utf-8")
         .body(body))

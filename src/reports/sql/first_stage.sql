@@ -1,7 +1,7 @@
 SELECT kind, practice_id, day, exposed,
        CASE kind WHEN 'pd' THEN ot_mask WHEN 'ph' THEN hidden END AS mask,
        CASE kind WHEN 'channel' THEN channel WHEN 'role' THEN role
-                 WHEN 'slot-type' THEN slot_type END AS key,
+                 WHEN 'slot-type' THEN slot_type WHEN 'nhs111' THEN schedule END AS key,
        ods_codes, group_ids, slots, secs, busy_slots, busy_secs
 FROM (
    SELECT {kind} AS kind, {columns},
@@ -16,7 +16,8 @@ FROM (
               e.delivery_channel AS channel, e.practitioner_role AS role, e.slot_type,
               audience_ods_codes(e.audiences) AS ods_codes,
               audience_group_ids(e.audiences) AS group_ids,
-              date_part('epoch', e.end_at - e.start_at) AS secs
+              date_part('epoch', e.end_at - e.start_at) AS secs,
+              {nhs111} AS nhs111, e.schedule_id::text AS schedule
        FROM slot_effective e
        JOIN {pairs} p ON p.practice_id = e.practice_id
             AND p.day = (e.start_at AT TIME ZONE 'Europe/London')::date
@@ -30,6 +31,7 @@ FROM (
    ) b
    GROUP BY GROUPING SETS ({sets})
 ) g
--- Only exposed slots are broken down, and only free bookable ones can be hidden.
+-- Only exposed slots are broken down, only free bookable ones can be hidden, and NHS 111's
+-- rows are the slots it could book (per schedule, booked or free).
 WHERE CASE kind WHEN 'pd' THEN true WHEN 'ph' THEN hidden IS NOT NULL
-                ELSE COALESCE(exposed, false) END
+                WHEN 'nhs111' THEN nhs111 ELSE COALESCE(exposed, false) END

@@ -98,3 +98,14 @@ SELECT 'practice-hidden', s.practice_id, NULL, NULL, r.code,
 FROM ({ph}) s CROSS JOIN unnest($reason_codes::text[]) WITH ORDINALITY AS r(code, i)
 WHERE s.mask & (1 << (r.i::int - 1)) <> 0
 GROUP BY s.practice_id, r.code
+UNION ALL
+-- NHS 111's slots per practice and day, apart for each schedule a booking limit for urgent care
+-- covers (the limits are applied by reports::nhs111).
+SELECT 'nhs111', u.practice_id, u.day, NULL, l.schedule_id::text, NULL, NULL,
+       sum(u.slots)::bigint, round(sum(u.secs) / 60)::bigint,
+       sum(u.busy_slots)::bigint, round(sum(u.busy_secs) / 60)::bigint
+FROM ({nhs111}) u
+LEFT JOIN (SELECT DISTINCT schedule_id FROM booking_limits
+           WHERE practice_id = ANY($practices) AND org_type = {nhs111_type}
+             AND schedule_id IS NOT NULL) l ON l.schedule_id = u.key::bigint
+GROUP BY u.practice_id, u.day, l.schedule_id

@@ -1,5 +1,6 @@
 //! The report in real headless Chromium (the admin UI's browser helpers): a viewer signs in,
-//! chooses the fortnight, sees the chart and the table beside it, and downloads the CSV.
+//! chooses the fortnight, sees the two questions answered, the chart (14 px labels, one per
+//! week) and the table behind it, and downloads the CSV.
 
 use std::time::{Duration, Instant};
 
@@ -73,6 +74,37 @@ async fn a_viewer_opens_the_report_sees_chart_and_table_and_downloads_the_csv() 
         assert!(Instant::now() < deadline, "the period form did not submit");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    // The first screen answers the two questions.
+    for (id, heading) in [
+        ("nhs111-heading", "Are we meeting the NHS 111 minimum?"),
+        (
+            "hidden-heading",
+            "What is hidden that probably shouldn't be?",
+        ),
+    ] {
+        assert_eq!(
+            d.find(By::Id(id)).await.unwrap().text().await.unwrap(),
+            heading
+        );
+    }
+    let verdict = d.find(By::Id("nhs111-verdict")).await.unwrap();
+    assert!(
+        verdict
+            .text()
+            .await
+            .unwrap()
+            .contains("No. On 9 of 10 weekdays"),
+        "{}",
+        verdict.text().await.unwrap()
+    );
+    assert!(
+        d.find(By::Id("sign-out"))
+            .await
+            .unwrap()
+            .is_displayed()
+            .await
+            .unwrap()
+    );
     let summary = d
         .query(By::Id("summary"))
         .with_text(thirtyfour::stringmatch::StringMatch::new("15 (195 minutes)").partial())
@@ -91,12 +123,38 @@ async fn a_viewer_opens_the_report_sees_chart_and_table_and_downloads_the_csv() 
             .inner_html()
             .await
             .unwrap()
-            .starts_with("Slots exposed through GP Connect per day")
+            .starts_with("Slots offered through GP Connect per day")
     );
+    // Drawn at its own size: 14 px labels, one per week (Mondays 8 and 15 June), apart.
+    let labels = d
+        .execute(
+            "const svg = document.getElementById('chart-daily'); \
+             const texts = [...svg.querySelectorAll('.bookable-chart__categories text')]; \
+             return {scale: svg.getBoundingClientRect().width / svg.width.baseVal.value, \
+                     labels: texts.map(t => [t.textContent, getComputedStyle(t).fontSize, \
+                        t.getBoundingClientRect().left, t.getBoundingClientRect().right])};",
+            vec![],
+        )
+        .await
+        .unwrap()
+        .json()
+        .clone();
+    assert_eq!(labels["scale"], 1.0, "{labels}");
+    let labels = labels["labels"].as_array().unwrap();
+    let texts: Vec<&str> = labels.iter().map(|l| l[0].as_str().unwrap()).collect();
+    assert_eq!(texts, ["8 Jun", "15 Jun"]);
+    assert!(labels.iter().all(|l| l[1] == "14px"), "{labels:?}");
+    assert!(labels[0][3].as_f64().unwrap() < labels[1][2].as_f64().unwrap());
     let bars = chart.find_all(By::Css("rect")).await.unwrap();
     // 7 days with exposed slots, Monday 8th with booked and free ones, and 2 legend keys.
     assert_eq!(bars.len(), 8 + 2);
-    // The table beside it, with the same numbers.
+    // The table behind it, with the same numbers.
+    d.find(By::Css("#details-days summary"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
     let monday = d
         .find(By::XPath(
             "//table[@id='table-days']//tr[td[1]='2026-06-08']",

@@ -1,10 +1,12 @@
-//! The capacity reports: the report's figures ([`capacity`]) on a fixed data set ([`data`]), its
-//! summary cache ([`summary`]) and its background refresher ([`refresher`]), its pages and
-//! downloads ([`web`]) and in a browser ([`e2e`]).
+//! The capacity reports: the report's figures ([`capacity`]) on a fixed data set ([`data`]),
+//! NHS 111's figure under booking limits and windows ([`nhs111`]), its summary cache
+//! ([`summary`]) and its background refresher ([`refresher`]), its pages and downloads
+//! ([`web`]) and in a browser ([`e2e`]).
 
 mod capacity;
 mod data;
 mod e2e;
+mod nhs111;
 mod refresher;
 mod summary;
 mod web;

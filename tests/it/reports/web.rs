@@ -255,3 +255,67 @@ async fn bad_periods_and_tables_are_refused_with_a_reason() {
         .unwrap();
     assert!(html.contains("Enter the start date as a real date"));
 }
+
+#[actix_web::test]
+async fn all_practices_show_one_row_each_and_say_when_all_met_the_minimum() {
+    let app = spawn_app().await;
+    let mut conn = app.conn();
+    let mut ids = Vec::new();
+    for (ods, list) in [("L03000", 3_000), ("L07500", 7_500)] {
+        ids.push((
+            crate::fixture::create_practice(&mut conn, ods, list),
+            Role::Viewer,
+        ));
+        bookable::rota_import::import(
+            &mut conn,
+            &bookable::change_log::Actor::system("test"),
+            &data::nhs111_document(ods),
+        )
+        .unwrap();
+    }
+    add_user(&app, "commissioner", &ids);
+    let c = sign_in(&app, "commissioner").await;
+    // Monday and Tuesday: 3 and 2 offered, against minimums of 1 and 2.
+    let html = get(&c, &app, "/reports?from=2026-06-08&to=2026-06-09")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("All 2 practices met the minimum on every weekday."));
+    assert!(
+        !html.contains("id=\"table-nhs111-empty\""),
+        "no empty list of short days"
+    );
+    for ods in ["L03000", "L07500"] {
+        assert!(html.contains(&format!("data-practice=\"{ods}\"")), "{ods}");
+    }
+    assert!(
+        html.contains("id=\"chart-practices\""),
+        "the chart across practices"
+    );
+    // To Wednesday (1 offered): L07500 falls short once; its row comes first, tagged.
+    let html = get(&c, &app, "/reports?from=2026-06-08&to=2026-06-10")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("1 of 2 practices fell short of the minimum on at least one weekday."));
+    let row = |ods: &str| {
+        let start = html.find(&format!("data-practice=\"{ods}\"")).unwrap();
+        html[start..start + html[start..].find("</tr>").unwrap()].to_owned()
+    };
+    assert!(html.find("data-practice=\"L07500\"") < html.find("data-practice=\"L03000\""));
+    let short = row("L07500");
+    assert!(
+        short.contains(
+            "<td class=\"nhsuk-table__cell\">2</td><td class=\"nhsuk-table__cell\">1</td>\
+                        <td class=\"nhsuk-table__cell\">1</td>"
+        ),
+        "minimum 2, fewest 1, 1 day short: {short}"
+    );
+    assert!(short.contains("nhsuk-tag--red\">Short"));
+    assert!(row("L03000").contains("nhsuk-tag--green\">Met"));
+    assert!(html.contains("1 day short"), "the chart's status of L07500");
+    // The overlapping breakdowns say so next to the total.
+    assert!(html.contains("counts under each of them, so these rows can add up to more than"));
+}

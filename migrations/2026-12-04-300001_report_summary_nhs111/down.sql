@@ -1,0 +1,1 @@
+DELETE FROM report_summary WHERE kind = 'nhs111';
