@@ -143,6 +143,19 @@ pub fn free_to_book(limits: &Limits, date: NaiveDate, free: &DayGroups, used: &U
         .allow(through, booked(None, false), booked(None, true))
 }
 
+/// The limits of organisation type `$2` at practices `$1`.
+const LIMITS_SQL: &str = "SELECT practice_id, schedule_id, period, max_slots::bigint AS max_slots \
+     FROM booking_limits WHERE practice_id = ANY($1) AND org_type = $2";
+
+/// The bookings in force that organisation type `$2` holds at practices `$1` on slots starting
+/// from `$3` to before `$4`, per practice, schedule and local day: what a limit counts.
+const USED_SQL: &str = "SELECT b.practice_id, s.schedule_id, \
+            (s.start_at AT TIME ZONE 'Europe/London')::date AS day, count(*) AS booked \
+     FROM bookings b JOIN slots s ON s.id = b.slot_id \
+     WHERE b.practice_id = ANY($1) AND b.released_at IS NULL \
+       AND b.booked_by_org_type = $2 AND s.start_at >= $3 AND s.start_at < $4 \
+     GROUP BY 1, 2, 3";
+
 #[derive(QueryableByName)]
 struct LimitRow {
     #[diesel(sql_type = BigInt)]
@@ -157,13 +170,10 @@ struct LimitRow {
 
 /// The urgent-care limits of `practices`, by practice.
 pub fn limits(conn: &mut PgConnection, practices: &[i64]) -> QueryResult<HashMap<i64, Limits>> {
-    let rows: Vec<LimitRow> = diesel::sql_query(
-        "SELECT practice_id, schedule_id, period, max_slots::bigint AS max_slots \
-         FROM booking_limits WHERE practice_id = ANY($1) AND org_type = $2",
-    )
-    .bind::<Array<BigInt>, _>(practices)
-    .bind::<Text, _>(NHS111_ORG_TYPE)
-    .load(conn)?;
+    let rows: Vec<LimitRow> = diesel::sql_query(LIMITS_SQL)
+        .bind::<Array<BigInt>, _>(practices)
+        .bind::<Text, _>(NHS111_ORG_TYPE)
+        .load(conn)?;
     let mut out: HashMap<i64, Limits> = HashMap::new();
     for r in rows {
         let l = out.entry(r.practice_id).or_default();
@@ -202,19 +212,12 @@ pub fn used(
     }
     let from = monday(tomorrow.max(period.first));
     let until = monday(period.last) + Days::new(7);
-    let rows: Vec<UsedRow> = diesel::sql_query(
-        "SELECT b.practice_id, s.schedule_id, \
-                (s.start_at AT TIME ZONE 'Europe/London')::date AS day, count(*) AS booked \
-         FROM bookings b JOIN slots s ON s.id = b.slot_id \
-         WHERE b.practice_id = ANY($1) AND b.released_at IS NULL \
-           AND b.booked_by_org_type = $2 AND s.start_at >= $3 AND s.start_at < $4 \
-         GROUP BY 1, 2, 3",
-    )
-    .bind::<Array<BigInt>, _>(practices)
-    .bind::<Text, _>(NHS111_ORG_TYPE)
-    .bind::<Timestamptz, _>(local_midnight(from))
-    .bind::<Timestamptz, _>(local_midnight(until))
-    .load(conn)?;
+    let rows: Vec<UsedRow> = diesel::sql_query(USED_SQL)
+        .bind::<Array<BigInt>, _>(practices)
+        .bind::<Text, _>(NHS111_ORG_TYPE)
+        .bind::<Timestamptz, _>(local_midnight(from))
+        .bind::<Timestamptz, _>(local_midnight(until))
+        .load(conn)?;
     let mut out: HashMap<i64, Used> = HashMap::new();
     for r in rows {
         out.entry(r.practice_id)
@@ -237,6 +240,13 @@ mod tests {
             practice: Caps { day, week },
             schedules: HashMap::new(),
         }
+    }
+
+    /// The statements as sent, for review.
+    #[test]
+    fn limits_and_used_sql() {
+        insta::assert_snapshot!("limits_sql", LIMITS_SQL);
+        insta::assert_snapshot!("used_sql", USED_SQL);
     }
 
     #[test]

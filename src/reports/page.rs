@@ -4,7 +4,7 @@
 //! the report (each downloadable as CSV, the whole as JSON).
 
 use askama::Template;
-use chrono::{Datelike, NaiveDate, Weekday};
+use chrono::{Datelike, Weekday};
 
 use super::chart::{BOOKED, BarChart, Category, FREE, OFFERED};
 use super::export::{self, Report, Table};
@@ -418,9 +418,4 @@ pub fn render(
     }
     .render()
     .map_err(AdminError::internal)
-}
-
-/// "Monday 8 June 2026".
-pub fn long_date(d: &NaiveDate) -> String {
-    d.format("%A %-d %B %Y").to_string()
 }
