@@ -127,17 +127,17 @@ impl Table {
 
     pub fn title(self) -> &'static str {
         match self {
-            Table::Days => "Exposed capacity per day",
-            Table::Weeks => "Exposed capacity per week",
-            Table::Practices => "Exposed capacity per practice",
+            Table::Days => "Slots offered per day",
+            Table::Weeks => "Slots offered per week",
+            Table::Practices => "Slots offered per practice",
             Table::OrgTypes => "By organisation type",
             Table::NamedOrganisations => "By named organisation",
             Table::Channels => "By delivery channel",
             Table::Roles => "By practitioner role",
             Table::SlotTypes => "By slot type",
             Table::Nhs111 => "NHS 111 direct booking minimum",
-            Table::Hidden => "Hidden capacity",
-            Table::Detail => "Exposed slots",
+            Table::Hidden => "Hidden slots",
+            Table::Detail => "Every slot offered",
             Table::UptakeOrgTypes => {
                 "GP Connect bookings by organisation type, against slots offered"
             }
