@@ -66,14 +66,10 @@ pub fn issue(
             change_log::record(
                 conn,
                 actor,
-                Change {
-                    practice: Some(p),
-                    action: "issue",
-                    entity: "api_credential",
-                    entity_id: Some(id.0),
-                    before: None,
-                    after: Some(json!({ "name": name.trim() })),
-                },
+                Change::new("issue", "api_credential")
+                    .practice(p)
+                    .entity(id.0)
+                    .after(json!({ "name": name.trim() })),
             )?;
         }
         Ok((id, secret))
@@ -92,14 +88,9 @@ pub fn revoke(conn: &mut PgConnection, actor: &Actor, id: CredentialId) -> Query
                 change_log::record(
                     conn,
                     actor,
-                    Change {
-                        practice: Some(p),
-                        action: "revoke",
-                        entity: "api_credential",
-                        entity_id: Some(id.0),
-                        before: None,
-                        after: None,
-                    },
+                    Change::new("revoke", "api_credential")
+                        .practice(p)
+                        .entity(id.0),
                 )?;
             }
         }

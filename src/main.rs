@@ -94,6 +94,9 @@ enum Command {
     /// Keep the GP Connect request trail: export a month, then drop it.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Keep the managers' change log (kept forever unless you remove old entries).
+    #[command(subcommand)]
+    ChangeLog(ChangeLogCommand),
     /// Import a practice's schedules and slots from a JSON document (see README).
     Import { file: std::path::PathBuf },
     /// Import a practice's patient list from a JSON document (see README).
@@ -195,6 +198,25 @@ enum AuditCommand {
     Drop {
         #[arg(long)]
         month: String,
+    },
+    /// Keep this month and the N months before it: export every older month to the export
+    /// folder, then drop it (run it daily from a scheduled job).
+    Retain {
+        #[arg(long, env = "BOOKABLE_AUDIT_RETENTION_MONTHS")]
+        keep_months: u32,
+        #[arg(long, env = "BOOKABLE_AUDIT_EXPORT_DIR")]
+        export_dir: std::path::PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum ChangeLogCommand {
+    /// Remove the entries older than N months, after writing them to a file as JSON lines.
+    Retain {
+        #[arg(long, env = "BOOKABLE_CHANGE_LOG_RETENTION_MONTHS")]
+        keep_months: u32,
+        #[arg(long)]
+        out: std::path::PathBuf,
     },
 }
 
@@ -373,6 +395,19 @@ fn audit(conn: &mut PgConnection, command: AuditCommand) -> anyhow::Result<()> {
             let rows = trail_retention::drop_month(conn, month, chrono::Utc::now())?;
             println!("Dropped {month}: {rows} GP Connect requests (exported before).");
         }
+        AuditCommand::Retain {
+            keep_months,
+            export_dir,
+        } => {
+            let let_go =
+                trail_retention::retain(conn, keep_months, &export_dir, chrono::Utc::now())?;
+            for (month, rows) in &let_go {
+                println!("Exported and dropped {month}: {rows} GP Connect requests.");
+            }
+            if let_go.is_empty() {
+                println!("Nothing older than {keep_months} months to let go.");
+            }
+        }
     }
     Ok(())
 }
@@ -509,6 +544,20 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Credential(command) => credential(&mut migrated(&url)?, &actor, command)?,
         Command::Audit(command) => audit(&mut migrated(&url)?, command)?,
+        Command::ChangeLog(ChangeLogCommand::Retain { keep_months, out }) => {
+            let actor = Actor::system("change-log retention");
+            let removed = bookable::change_log::remove_old(
+                &mut migrated(&url)?,
+                &actor,
+                keep_months,
+                chrono::Utc::now(),
+                &out,
+            )?;
+            println!(
+                "Removed {removed} change-log entries older than {keep_months} months (written to {}).",
+                out.display()
+            );
+        }
         Command::Synthetic {
             practices,
             weeks,

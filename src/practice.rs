@@ -84,14 +84,14 @@ pub fn upsert(
         change_log::record(
             conn,
             actor,
-            Change {
-                practice: Some(practice.id),
-                action: if before.is_some() { "update" } else { "create" },
-                entity: "practice",
-                entity_id: Some(practice.id.0),
-                before: before.map(|p| serde_json::json!(p)),
-                after: Some(serde_json::json!(practice)),
-            },
+            Change::new(
+                if before.is_some() { "update" } else { "create" },
+                "practice",
+            )
+            .practice(practice.id)
+            .entity(practice.id.0)
+            .before(before.map(|p| serde_json::json!(p)))
+            .after(serde_json::json!(practice)),
         )?;
         Ok(practice)
     })
@@ -126,14 +126,11 @@ pub fn set_asid(
         change_log::record(
             conn,
             actor,
-            Change {
-                practice: Some(practice),
-                action: "update",
-                entity: "practice_asid",
-                entity_id: Some(practice.0),
-                before: Some(serde_json::json!({ "asid": before })),
-                after: Some(serde_json::json!({ "asid": asid })),
-            },
+            Change::new("update", "practice_asid")
+                .practice(practice)
+                .entity(practice.0)
+                .before(serde_json::json!({ "asid": before }))
+                .after(serde_json::json!({ "asid": asid })),
         )?;
         Ok(())
     })

@@ -313,13 +313,8 @@ fn record_sign_in_event(
     change_log::record(
         conn,
         &actor,
-        Change {
-            practice: None,
-            action,
-            entity: "user",
-            entity_id: user.map(|(id, _)| id.0),
-            before: None,
-            after: Some(serde_json::json!({ "username": username, "address": address })),
-        },
+        Change::new(action, "user")
+            .entity(user.map(|(id, _)| id.0))
+            .after(serde_json::json!({ "username": username, "address": address })),
     )
 }

@@ -99,14 +99,10 @@ pub fn book(
         change_log::record(
             conn,
             actor,
-            Change {
-                practice: Some(practice),
-                action: "book",
-                entity: "appointment",
-                entity_id: Some(id.0),
-                before: None,
-                after: Some(events::summary(&appointment)),
-            },
+            Change::new("book", "appointment")
+                .practice(practice)
+                .entity(id.0)
+                .after(events::summary(&appointment)),
         )?;
         events::record(conn, &appointment, events::Kind::Booked)?;
         Ok(appointment)

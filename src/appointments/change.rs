@@ -150,14 +150,11 @@ fn finish(
     change_log::record(
         conn,
         actor,
-        Change {
-            practice: Some(before.practice),
-            action,
-            entity: "appointment",
-            entity_id: Some(before.id.0),
-            before: Some(events::summary(before)),
-            after: Some(events::summary(&after)),
-        },
+        Change::new(action, "appointment")
+            .practice(before.practice)
+            .entity(before.id.0)
+            .before(events::summary(before))
+            .after(events::summary(&after)),
     )?;
     events::record(conn, &after, kind)?;
     Ok(after)

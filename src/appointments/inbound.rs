@@ -519,14 +519,14 @@ fn write(
     change_log::record(
         conn,
         actor,
-        Change {
-            practice: Some(practice),
-            action: if before.is_some() { "update" } else { "record" },
-            entity: "appointment",
-            entity_id: Some(id.0),
-            before: before.as_ref().map(events::summary),
-            after: Some(events::summary(&after)),
-        },
+        Change::new(
+            if before.is_some() { "update" } else { "record" },
+            "appointment",
+        )
+        .practice(practice)
+        .entity(id.0)
+        .before(before.as_ref().map(events::summary))
+        .after(events::summary(&after)),
     )?;
     Ok(if before.is_some() {
         Written::Updated

@@ -125,14 +125,14 @@ pub fn save(
         change_log::record(
             conn,
             actor,
-            Change {
-                practice: Some(practice),
-                action: if before.is_some() { "update" } else { "create" },
-                entity: "org_group",
-                entity_id: Some(id.0),
-                before: before.map(|g| json!(g)),
-                after: Some(json!(after)),
-            },
+            Change::new(
+                if before.is_some() { "update" } else { "create" },
+                "org_group",
+            )
+            .practice(practice)
+            .entity(id.0)
+            .before(before.map(|g| json!(g)))
+            .after(json!(after)),
         )?;
         Ok(id)
     })
@@ -220,14 +220,11 @@ pub fn set_bookable_groups(
         change_log::record(
             conn,
             actor,
-            Change {
-                practice: Some(practice),
-                action: "set_groups",
-                entity,
-                entity_id: Some(entity_id),
-                before: Some(json!({ "audiences": before })),
-                after: Some(json!({ "audiences": after })),
-            },
+            Change::new("set_groups", entity)
+                .practice(practice)
+                .entity(entity_id)
+                .before(json!({ "audiences": before }))
+                .after(json!({ "audiences": after })),
         )?;
         Ok(())
     })

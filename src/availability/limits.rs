@@ -233,14 +233,10 @@ pub fn add(
         change_log::record(
             conn,
             actor,
-            Change {
-                practice: Some(practice),
-                action: "create",
-                entity: "booking_limit",
-                entity_id: Some(id.0),
-                before: None,
-                after: Some(json!(limit)),
-            },
+            Change::new("create", "booking_limit")
+                .practice(practice)
+                .entity(id.0)
+                .after(json!(limit)),
         )?;
         Ok(id)
     })
@@ -261,14 +257,10 @@ pub fn remove(
         change_log::record(
             conn,
             actor,
-            Change {
-                practice: Some(practice),
-                action: "delete",
-                entity: "booking_limit",
-                entity_id: Some(id.0),
-                before: Some(json!(limit)),
-                after: None,
-            },
+            Change::new("delete", "booking_limit")
+                .practice(practice)
+                .entity(id.0)
+                .before(json!(limit)),
         )?;
         Ok(())
     })
@@ -365,14 +357,11 @@ pub fn set_window(
         change_log::record(
             conn,
             actor,
-            Change {
-                practice: Some(practice),
-                action: "set_booking_window",
-                entity,
-                entity_id: Some(id),
-                before: Some(json!(before)),
-                after: Some(json!(window)),
-            },
+            Change::new("set_booking_window", entity)
+                .practice(practice)
+                .entity(id)
+                .before(json!(before))
+                .after(json!(window)),
         )?;
         Ok(())
     })

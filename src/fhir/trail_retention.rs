@@ -2,8 +2,10 @@
 //! (UTC); partitions are made ahead of time by the trail's writer, a month is exported whole as
 //! JSON lines (`bookable audit export`) and only then dropped (`bookable audit drop`), which
 //! refuses a month not exported, one that gained rows since its export, and the current month.
+//! `bookable audit retain` does both for every month older than the retention period.
 
 use std::io::Write;
+use std::path::Path;
 
 use chrono::{DateTime, Datelike, Months, NaiveDate, TimeZone, Utc};
 use diesel::prelude::*;
@@ -53,6 +55,16 @@ impl Month {
         Month(self.0 + Months::new(1))
     }
 
+    fn back(self, months: u32) -> Month {
+        Month(self.0 - Months::new(months))
+    }
+
+    /// The month a partition's table name stands for (`None` for the default partition).
+    fn of_partition(name: &str) -> Option<Month> {
+        let (y, m) = name.strip_prefix("gpconnect_audit_y")?.split_once('m')?;
+        format!("{y}-{m}").parse().ok()
+    }
+
     fn start(self) -> DateTime<Utc> {
         Utc.from_utc_datetime(&self.0.and_time(chrono::NaiveTime::MIN))
     }
@@ -81,6 +93,8 @@ pub enum RetentionError {
     NotOver(Month),
     #[error("{0} has no partition (already dropped, or never written)")]
     NoPartition(Month),
+    #[error("keep at least this month and the one before it (--keep-months 1 or more)")]
+    NothingKept,
     #[error(transparent)]
     Database(#[from] diesel::result::Error),
     #[error("writing the export: {0}")]
@@ -231,6 +245,71 @@ pub fn drop_month(
     })
 }
 
+/// How long the trail is kept: this month and the `keep_months` before it; every older month
+/// is exported to `export_dir` (`gpconnect-audit-YYYY-MM.jsonl`) and then dropped, oldest first.
+/// Returns each month let go with its rows. Stops at the first month it cannot let go, so a
+/// month is never dropped without its export on disk.
+pub fn retain(
+    conn: &mut PgConnection,
+    keep_months: u32,
+    export_dir: &Path,
+    now: DateTime<Utc>,
+) -> Result<Vec<(Month, i64)>, RetentionError> {
+    if keep_months == 0 {
+        return Err(RetentionError::NothingKept);
+    }
+    // One retention run at a time (a second waits, then finds nothing left to let go).
+    diesel::sql_query("SELECT pg_advisory_lock(hashtext('gpconnect_audit_retain'))")
+        .execute(conn)?;
+    let result = retain_locked(conn, Month::of(now).back(keep_months), export_dir, now);
+    diesel::sql_query("SELECT pg_advisory_unlock(hashtext('gpconnect_audit_retain'))")
+        .execute(conn)?;
+    result
+}
+
+fn retain_locked(
+    conn: &mut PgConnection,
+    oldest_kept: Month,
+    export_dir: &Path,
+    now: DateTime<Utc>,
+) -> Result<Vec<(Month, i64)>, RetentionError> {
+    let partitions: Vec<Name> = diesel::sql_query(
+        "SELECT c.relname::text AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+         WHERE i.inhparent = 'gpconnect_audit'::regclass",
+    )
+    .load(conn)?;
+    let mut old: Vec<Month> = partitions
+        .iter()
+        .filter_map(|p| Month::of_partition(&p.name))
+        .filter(|m| *m < oldest_kept)
+        .collect();
+    old.sort();
+    let mut let_go = Vec::new();
+    for month in old {
+        let path = export_dir.join(format!("gpconnect-audit-{month}.jsonl"));
+        let label = path.display().to_string();
+        // Written beside, synced, then renamed: the file is whole once it has its name.
+        let part = export_dir.join(format!(".gpconnect-audit-{month}.jsonl.part"));
+        let file = std::fs::File::create(&part)?;
+        let mut writer = std::io::BufWriter::new(file);
+        export(conn, month, &mut writer, &label)?;
+        writer
+            .into_inner()
+            .map_err(|e| e.into_error())?
+            .sync_all()?;
+        std::fs::rename(&part, &path)?;
+        let rows = drop_month(conn, month, now)?;
+        let_go.push((month, rows));
+    }
+    Ok(let_go)
+}
+
+#[derive(QueryableByName)]
+struct Name {
+    #[diesel(sql_type = Text)]
+    name: String,
+}
+
 #[derive(QueryableByName)]
 struct NameOrNull {
     #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
@@ -251,6 +330,12 @@ mod tests {
             "2026-12".parse::<Month>().unwrap().next().to_string(),
             "2027-01"
         );
+        assert_eq!(m.back(11).to_string(), "2025-12");
+        assert_eq!(
+            Month::of_partition("gpconnect_audit_y2025m07").map(|m| m.to_string()),
+            Some("2025-07".into())
+        );
+        assert_eq!(Month::of_partition("gpconnect_audit_default"), None);
         for bad in ["2026-13", "2026-1", "26-11", "2026/11", "", "2026-11-01"] {
             assert!(bad.parse::<Month>().is_err(), "{bad}");
         }

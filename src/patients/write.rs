@@ -51,14 +51,11 @@ pub fn record_change(
     change_log::record(
         conn,
         actor,
-        Change {
-            practice: Some(after.practice_id),
-            action,
-            entity: "patient",
-            entity_id: Some(after.id.0),
-            before: before.map(|b| serde_json::json!(b)),
-            after: Some(serde_json::json!(after)),
-        },
+        Change::new(action, "patient")
+            .practice(after.practice_id)
+            .entity(after.id.0)
+            .before(before.map(|b| serde_json::json!(b)))
+            .after(serde_json::json!(after)),
     )
 }
 

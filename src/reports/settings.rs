@@ -55,14 +55,9 @@ pub fn set_nhs111_patients_per_appointment(
         change_log::record(
             conn,
             actor,
-            Change {
-                practice: None,
-                action: "update",
-                entity: "report_settings",
-                entity_id: None,
-                before: Some(serde_json::json!({ "nhs111_patients_per_appointment": before })),
-                after: Some(serde_json::json!({ "nhs111_patients_per_appointment": patients })),
-            },
+            Change::new("update", "report_settings")
+                .before(serde_json::json!({ "nhs111_patients_per_appointment": before }))
+                .after(serde_json::json!({ "nhs111_patients_per_appointment": patients })),
         )?;
         Ok(())
     })

@@ -83,14 +83,9 @@ pub fn import(
         change_log::record(
             conn,
             actor,
-            Change {
-                practice: Some(pid),
-                action: "import",
-                entity: "rota",
-                entity_id: None,
-                before: None,
-                after: Some(serde_json::json!(summary)),
-            },
+            Change::new("import", "rota")
+                .practice(pid)
+                .after(serde_json::json!(summary)),
         )?;
         Ok(summary)
     })

@@ -115,14 +115,9 @@ pub fn change_own_password(
         change_log::record(
             conn,
             actor,
-            Change {
-                practice: None,
-                action: "change-password",
-                entity: "user",
-                entity_id: Some(user.0),
-                before: None,
-                after: Some(serde_json::json!({ "username": username, "sessions_ended": ended })),
-            },
+            Change::new("change-password", "user")
+                .entity(user.0)
+                .after(serde_json::json!({ "username": username, "sessions_ended": ended })),
         )?;
         Ok(())
     })
@@ -169,16 +164,9 @@ pub fn upsert(
             change_log::record(
                 conn,
                 actor,
-                Change {
-                    practice: None,
-                    action: "reset-password",
-                    entity: "user",
-                    entity_id: Some(id.0),
-                    before: None,
-                    after: Some(
-                        serde_json::json!({ "username": username, "sessions_ended": ended }),
-                    ),
-                },
+                Change::new("reset-password", "user")
+                    .entity(id.0)
+                    .after(serde_json::json!({ "username": username, "sessions_ended": ended })),
             )?;
         }
         for (practice, role) in roles {
@@ -195,14 +183,10 @@ pub fn upsert(
             change_log::record(
                 conn,
                 actor,
-                Change {
-                    practice: Some(*practice),
-                    action: "grant",
-                    entity: "user",
-                    entity_id: Some(id.0),
-                    before: None,
-                    after: Some(serde_json::json!({ "username": username, "role": role })),
-                },
+                Change::new("grant", "user")
+                    .practice(*practice)
+                    .entity(id.0)
+                    .after(serde_json::json!({ "username": username, "role": role })),
             )?;
         }
         Ok(id)

@@ -105,14 +105,10 @@ pub fn add_new(
         change_log::record(
             conn,
             actor,
-            Change {
-                practice: Some(practice),
-                action: "grant",
-                entity: "user",
-                entity_id: Some(id.0),
-                before: None,
-                after: Some(json!({ "username": username, "role": role })),
-            },
+            Change::new("grant", "user")
+                .practice(practice)
+                .entity(id.0)
+                .after(json!({ "username": username, "role": role })),
         )?;
         Ok(id)
     })
@@ -156,18 +152,18 @@ pub fn set_role(
         change_log::record(
             conn,
             actor,
-            Change {
-                practice: Some(practice),
-                action: if role.is_some() {
+            Change::new(
+                if role.is_some() {
                     "change-role"
                 } else {
                     "revoke"
                 },
-                entity: "user",
-                entity_id: Some(user.0),
-                before: Some(json!({ "username": username, "role": before })),
-                after: role.map(|r| json!({ "username": username, "role": r })),
-            },
+                "user",
+            )
+            .practice(practice)
+            .entity(user.0)
+            .before(json!({ "username": username, "role": before }))
+            .after(role.map(|r| json!({ "username": username, "role": r }))),
         )?;
         Ok(())
     })

@@ -9,6 +9,7 @@ mod outage;
 mod process;
 mod request_trail_page;
 mod retention;
+mod retention_periods;
 mod shutdown;
 
 use std::path::PathBuf;

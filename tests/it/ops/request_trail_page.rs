@@ -1,17 +1,36 @@
 //! The admin UI's "GP Connect requests" page: a practice's GP Connect audit trail for its
 //! admins, in plain English, filtered by day, organisation, request and outcome; no other
-//! practice's requests; not for managers; a bad filter is a clear error.
+//! practice's requests; not for managers; a bad filter is a clear error. And end to end in
+//! headless Chromium: an admin opens it from the practice menu and narrows it with the filters.
 
 use std::time::Duration;
 
 use bookable::users::Role;
 use diesel::prelude::*;
+use thirtyfour::prelude::*;
 
 use crate::fhir::{
     ASID_A, ASID_B, READ_METADATA, SEARCH_SLOT, app_with_fixture, days, gpc_get, headers, q, search,
 };
 use crate::fixture::{PRACTICE_A, PRACTICE_B};
-use crate::support::web::{add_user, sign_in};
+use crate::harness::TestApp;
+use crate::support::browser::{BROWSERS, Browser, choose, click, fill, text};
+use crate::support::web::{PASSWORD, add_user, sign_in};
+
+/// Waits until the writer thread has written `rows` trail rows.
+async fn trail_written(app: &TestApp, rows: i64) {
+    for _ in 0..100 {
+        let n: i64 = bookable::db::schema::gpconnect_audit::table
+            .count()
+            .get_result(&mut app.conn())
+            .unwrap();
+        if n == rows {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("the trail never had {rows} rows");
+}
 
 #[actix_web::test]
 async fn admins_read_their_practices_gp_connect_requests_in_plain_english() {
@@ -53,16 +72,7 @@ async fn admins_read_their_practices_gp_connect_requests_in_plain_english() {
         200
     );
     // The writer thread has written all five.
-    for _ in 0..100 {
-        let n: i64 = bookable::db::schema::gpconnect_audit::table
-            .count()
-            .get_result(&mut app.conn())
-            .unwrap();
-        if n == 5 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    trail_written(&app, 5).await;
 
     let admin = sign_in(&app, "admin.a").await;
     let page = format!("/practices/{PRACTICE_A}/gp-connect");
@@ -135,4 +145,100 @@ async fn admins_read_their_practices_gp_connect_requests_in_plain_english() {
         .get(&format!("/practices/{PRACTICE_B}/gp-connect"))
         .await;
     assert_eq!(status, 404);
+}
+
+#[actix_web::test]
+async fn an_admin_narrows_the_gp_connect_requests_in_the_browser() {
+    let _permit = BROWSERS.acquire().await.unwrap();
+    let (app, f) = app_with_fixture().await;
+    add_user(&app, "admin.a", &[(f.a, Role::Admin)]);
+    let params = days("2026-06-10", "2026-06-12");
+    assert_eq!(search(&app, &q(&params)).await.status, 200);
+    assert_eq!(search(&app, &q(&params)).await.status, 200);
+    let mut no_jwt = headers(SEARCH_SLOT, ASID_A);
+    no_jwt.remove("Authorization");
+    let refused = gpc_get(&app, PRACTICE_A, "/Slot", &[], no_jwt).await;
+    assert_eq!(refused.status, 400);
+    let metadata = gpc_get(
+        &app,
+        PRACTICE_A,
+        "/metadata",
+        &[],
+        headers(READ_METADATA, ASID_A),
+    );
+    assert_eq!(metadata.await.status, 200);
+    trail_written(&app, 4).await;
+
+    let browser = Browser::start().await;
+    let d = browser.driver();
+    d.goto(app.url("/")).await.unwrap();
+    fill(d, "username", "admin.a").await;
+    fill(d, "password", PASSWORD).await;
+    click(d, "sign-in").await;
+    d.goto(app.url(&format!("/practices/{PRACTICE_A}")))
+        .await
+        .unwrap();
+    d.query(By::LinkText("GP Connect requests"))
+        .first()
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    assert_eq!(text(d, By::Tag("h1")).await, "GP Connect requests");
+    let rows = |d: &WebDriver| {
+        let d = d.clone();
+        async move {
+            let mut found = Vec::new();
+            for row in d.find_all(By::Css("#requests tbody tr")).await.unwrap() {
+                found.push(row.text().await.unwrap());
+            }
+            found
+        }
+    };
+    let all = rows(d).await;
+    assert_eq!(all.len(), 4, "{all:?}");
+    assert_eq!(
+        all.iter()
+            .filter(|r| r.contains("Looked for free appointments"))
+            .count(),
+        3
+    );
+
+    // Only what was refused: the search without its token, saying why.
+    choose(d, "outcome", "refused").await;
+    click(d, "filter").await;
+    let refused = rows(d).await;
+    assert_eq!(refused.len(), 1, "{refused:?}");
+    assert!(
+        refused[0].contains("Refused: the request was not in the right form"),
+        "{refused:?}"
+    );
+    // The filter is in the address (a page an admin can send on) and stays chosen.
+    assert!(
+        d.current_url()
+            .await
+            .unwrap()
+            .query()
+            .unwrap()
+            .contains("outcome=refused")
+    );
+
+    // The answered slot searches.
+    choose(d, "outcome", "answered").await;
+    choose(d, "interaction", "rest:search:slot-1").await;
+    click(d, "filter").await;
+    let searches = rows(d).await;
+    assert_eq!(searches.len(), 2, "{searches:?}");
+    assert!(
+        searches
+            .iter()
+            .all(|r| r.contains("Looked for free appointments"))
+    );
+    assert!(
+        searches
+            .iter()
+            .all(|r| r.contains("Leeds NHS 111 (Y03032)"))
+    );
+    browser.quit().await;
 }

@@ -12,7 +12,7 @@ use bookable::fhir::trail_retention;
 
 use crate::harness::TestDb;
 
-fn entry(at: &str, trace: &str) -> Entry {
+pub(super) fn entry(at: &str, trace: &str) -> Entry {
     Entry {
         at: at.parse::<DateTime<Utc>>().unwrap(),
         practice_ods: "A20047".into(),
@@ -37,7 +37,7 @@ struct Placed {
     trace: String,
 }
 
-fn exists(conn: &mut PgConnection, table: &str) -> bool {
+pub(super) fn exists(conn: &mut PgConnection, table: &str) -> bool {
     #[derive(QueryableByName)]
     struct Found {
         #[diesel(sql_type = diesel::sql_types::Bool)]
@@ -51,10 +51,15 @@ fn exists(conn: &mut PgConnection, table: &str) -> bool {
 }
 
 fn bookable(db: &TestDb, args: &[&str]) -> std::process::Output {
+    command(db, "audit", args)
+}
+
+/// `bookable <area> <args…>` on the test's database, run to its end.
+pub(super) fn command(db: &TestDb, area: &str, args: &[&str]) -> std::process::Output {
     std::process::Command::new(env!("CARGO_BIN_EXE_bookable"))
         .env("DATABASE_URL", db.url())
         .env("RUST_LOG", "warn")
-        .arg("audit")
+        .arg(area)
         .args(args)
         .output()
         .unwrap()
