@@ -37,6 +37,24 @@ pub struct WhoSent<'a> {
     pub keep: &'a [String],
 }
 
+impl WhoSent<'_> {
+    /// The fields again, as hidden fields of a check page.
+    pub fn hidden(&self) -> Vec<(&'static str, String)> {
+        let mut fields = vec![
+            ("who", self.who.to_owned()),
+            ("who_ods", self.ods.to_owned()),
+        ];
+        for (name, values) in [
+            ("who_types", self.types),
+            ("who_groups", self.groups),
+            ("who_keep", self.keep),
+        ] {
+            fields.extend(values.iter().map(|v| (name, v.clone())));
+        }
+        fields
+    }
+}
+
 fn group_name(groups: &[OrgGroup], id: GroupId) -> Option<String> {
     groups.iter().find(|g| g.id == id).map(|g| g.name.clone())
 }

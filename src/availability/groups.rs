@@ -27,6 +27,10 @@ pub enum GroupError {
     DuplicateName(String),
     #[error("no such group at this practice")]
     NotFound,
+    #[error("{0} is already a member of this group")]
+    AlreadyMember(String),
+    #[error("{0} is not a member of this group (any more): reload the page to see its members")]
+    NotMember(String),
     #[error(transparent)]
     Database(#[from] diesel::result::Error),
 }
@@ -57,7 +61,12 @@ pub fn list(conn: &mut PgConnection, practice: PracticeId) -> QueryResult<Vec<Or
         .collect())
 }
 
-fn get(conn: &mut PgConnection, practice: PracticeId, id: GroupId) -> Result<OrgGroup, GroupError> {
+/// One group of the practice, with its members.
+pub fn get(
+    conn: &mut PgConnection,
+    practice: PracticeId,
+    id: GroupId,
+) -> Result<OrgGroup, GroupError> {
     list(conn, practice)?
         .into_iter()
         .find(|g| g.id == id)
@@ -136,6 +145,76 @@ pub fn save(
         )?;
         Ok(id)
     })
+}
+
+/// Adds one organisation to a group (refused when it is a member already), audited.
+pub fn add_member(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    practice: PracticeId,
+    id: GroupId,
+    code: &OdsCode,
+) -> Result<(), GroupError> {
+    conn.transaction(|conn| {
+        let before = get(conn, practice, id)?;
+        if before.members.iter().any(|m| m == code.as_str()) {
+            return Err(GroupError::AlreadyMember(code.to_string()));
+        }
+        diesel::insert_into(org_group_members::table)
+            .values((
+                org_group_members::group_id.eq(id),
+                org_group_members::ods_code.eq(code.as_str()),
+            ))
+            .execute(conn)?;
+        record_members(conn, actor, practice, "add_member", before)
+    })
+}
+
+/// Takes one organisation out of a group (refused when it is not a member), audited.
+pub fn remove_member(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    practice: PracticeId,
+    id: GroupId,
+    code: &OdsCode,
+) -> Result<(), GroupError> {
+    conn.transaction(|conn| {
+        let before = get(conn, practice, id)?;
+        let removed = diesel::delete(
+            org_group_members::table
+                .filter(org_group_members::group_id.eq(id))
+                .filter(org_group_members::ods_code.eq(code.as_str())),
+        )
+        .execute(conn)?;
+        if removed == 0 {
+            return Err(GroupError::NotMember(code.to_string()));
+        }
+        record_members(conn, actor, practice, "remove_member", before)
+    })
+}
+
+/// The change-log row of a change to a group's members.
+fn record_members(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    practice: PracticeId,
+    action: &str,
+    before: OrgGroup,
+) -> Result<(), GroupError> {
+    let after = get(conn, practice, before.id)?;
+    change_log::record(
+        conn,
+        actor,
+        Change {
+            practice: Some(practice),
+            action,
+            entity: "org_group",
+            entity_id: Some(before.id.0),
+            before: Some(json!(before)),
+            after: Some(json!(after)),
+        },
+    )?;
+    Ok(())
 }
 
 /// A schedule or slot whose audiences a change sets.

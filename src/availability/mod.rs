@@ -5,6 +5,7 @@ pub mod audience;
 pub mod booking;
 pub mod codes;
 pub mod groups;
+pub mod impact;
 pub mod limits;
 pub mod manage;
 pub mod query;

@@ -8,16 +8,21 @@ use askama::Template;
 use chrono::{Days, Weekday};
 use serde::Deserialize;
 
+use super::check::{Check, Step, check_page, not_confirmed, saved};
+use super::slot::setting_answers;
 use super::{SlotWho, edit_refusal, monday_of, parse_slot_setting, today};
 use crate::admin::access::PracticeAccess;
 use crate::admin::auth::run;
 use crate::admin::error::AdminError;
 use crate::admin::forms::{self, Errors, Form};
-use crate::admin::view::{Layout, html, see_other, set_flash};
+use crate::admin::view::{Layout, html, local_day, local_time};
 use crate::admin::who_can_book::{WhoSent, WhoValues};
 use crate::availability::audience::Audiences;
 use crate::availability::groups;
-use crate::availability::manage::{self, SlotSelection};
+use crate::availability::impact::{self, Impact, NotConfirmed};
+use crate::availability::manage::{
+    self, BulkOptions, BulkOutcome, EditError, RefusedSlot, SlotBookability, SlotSelection,
+};
 use crate::db::ids::ScheduleId;
 use crate::state::AppState;
 
@@ -51,9 +56,38 @@ pub struct BulkForm {
     who_ods: String,
     #[serde(deserialize_with = "forms::texts")]
     who_keep: Vec<String>,
+    #[serde(deserialize_with = "forms::text")]
+    skip_refused: String,
+    #[serde(deserialize_with = "forms::text")]
+    fingerprint: String,
+    #[serde(deserialize_with = "forms::text")]
+    step: String,
+    #[serde(deserialize_with = "forms::text")]
+    nhs111_confirmed: String,
 }
 
+/// The slot type filter's value for "slots without a slot type".
+const NO_SLOT_TYPE: &str = "(none)";
+
 impl BulkForm {
+    /// The fields again, for the check page.
+    fn hidden(&self, fingerprint: &str) -> Vec<(&'static str, String)> {
+        let mut fields = vec![
+            ("schedule", self.schedule.clone()),
+            ("first_day", self.first_day.clone()),
+            ("last_day", self.last_day.clone()),
+            ("from_time", self.from_time.clone()),
+            ("until_time", self.until_time.clone()),
+            ("slot_type", self.slot_type.clone()),
+            ("setting", self.setting.clone()),
+            ("skip_refused", self.skip_refused.clone()),
+            ("fingerprint", fingerprint.to_owned()),
+        ];
+        fields.extend(self.weekdays.iter().map(|d| ("weekdays", d.clone())));
+        fields.extend(self.who_sent().hidden());
+        fields
+    }
+
     fn who_sent(&self) -> WhoSent<'_> {
         WhoSent {
             who: &self.who,
@@ -91,6 +125,9 @@ struct BulkPage {
     who: WhoValues,
     errors: Errors,
     weekdays: [(&'static str, &'static str, Weekday); 7],
+    /// The slots that can't take the setting: (day, time, schedule, reason).
+    refused: Vec<(String, String, String, String)>,
+    no_slot_type: &'static str,
 }
 
 /// The bulk edit page with the choices (schedules, slot types) as they are now.
@@ -99,7 +136,7 @@ async fn bulk_page(
     session: &Session,
     access: &PracticeAccess,
     form: BulkForm,
-    errors: Errors,
+    (errors, refused): (Errors, Vec<RefusedSlot>),
     status: StatusCode,
 ) -> Result<HttpResponse, AdminError> {
     let practice = access.id();
@@ -133,6 +170,18 @@ async fn bulk_page(
         who,
         errors,
         weekdays: WEEKDAYS,
+        refused: refused
+            .iter()
+            .map(|r| {
+                (
+                    local_day(&r.start),
+                    local_time(&r.start),
+                    r.schedule.clone(),
+                    forms::capitalise(&r.reason.to_string()),
+                )
+            })
+            .collect(),
+        no_slot_type: NO_SLOT_TYPE,
     };
     html(status, &page)
 }
@@ -153,10 +202,54 @@ pub async fn bulk_form(
         &session,
         &access,
         form,
-        Errors::default(),
+        (Errors::default(), Vec::new()),
         StatusCode::OK,
     )
     .await
+}
+
+/// What a posted bulk edit led to.
+enum Posted {
+    Form,
+    Check(BulkOutcome, Impact),
+    NotConfirmed(NotConfirmed),
+    Saved(BulkOutcome, Impact),
+    Refused(EditError),
+}
+
+/// The selection of the form, or None with its errors.
+fn selection(form: &BulkForm, errors: &mut Errors) -> Option<SlotSelection> {
+    let schedule = match form.schedule.as_str() {
+        "" => None,
+        s => s.parse::<ScheduleId>().map(Some).unwrap_or_else(|_| {
+            errors.add("schedule", "Select a schedule from the list");
+            None
+        }),
+    };
+    let first_day = forms::date(&form.first_day, "first_day", "first day", errors);
+    let last_day = forms::date(&form.last_day, "last_day", "last day", errors);
+    let weekdays = form
+        .weekdays
+        .iter()
+        .filter_map(|d| WEEKDAYS.iter().find(|w| w.0 == d).map(|w| w.2))
+        .collect();
+    let from_time = forms::optional_time(&form.from_time, "from_time", "start time", errors);
+    let until_time = forms::optional_time(&form.until_time, "until_time", "end time", errors);
+    let no_slot_type = form.slot_type == NO_SLOT_TYPE;
+    match (first_day, last_day, errors.is_empty()) {
+        (Some(first_day), Some(last_day), true) => Some(SlotSelection {
+            schedule,
+            first_day,
+            last_day,
+            weekdays,
+            from_time,
+            until_time,
+            slot_type: (!form.slot_type.is_empty() && !no_slot_type)
+                .then(|| form.slot_type.clone()),
+            no_slot_type,
+        }),
+        _ => None,
+    }
 }
 
 pub async fn bulk_save(
@@ -167,36 +260,11 @@ pub async fn bulk_save(
 ) -> Result<HttpResponse, AdminError> {
     access.require_manager()?;
     let mut errors = Errors::default();
-    let schedule = match form.schedule.as_str() {
-        "" => None,
-        s => s.parse::<ScheduleId>().map(Some).unwrap_or_else(|_| {
-            errors.add("schedule", "Select a schedule from the list");
-            None
-        }),
-    };
-    let first_day = forms::date(&form.first_day, "first_day", "first day", &mut errors);
-    let last_day = forms::date(&form.last_day, "last_day", "last day", &mut errors);
-    let weekdays = form
-        .weekdays
-        .iter()
-        .filter_map(|d| WEEKDAYS.iter().find(|w| w.0 == d).map(|w| w.2))
-        .collect();
-    let from_time = forms::optional_time(&form.from_time, "from_time", "start time", &mut errors);
-    let until_time = forms::optional_time(&form.until_time, "until_time", "end time", &mut errors);
-    let selection = match (first_day, last_day, errors.is_empty()) {
-        (Some(first_day), Some(last_day), true) => Some(SlotSelection {
-            schedule,
-            first_day,
-            last_day,
-            weekdays,
-            from_time,
-            until_time,
-            slot_type: (!form.slot_type.is_empty()).then(|| form.slot_type.clone()),
-        }),
-        _ => None,
-    };
+    let selection = selection(&form, &mut errors);
     let actor = access.actor();
     let practice = access.id();
+    let now = state.clock.now();
+    let step = Step::read(&form.step, &form.nhs111_confirmed);
     let sent_setting = form.setting.clone();
     let who_form = (
         form.who.clone(),
@@ -205,8 +273,16 @@ pub async fn bulk_save(
         form.who_ods.clone(),
         form.who_keep.clone(),
     );
-    let (result, errors) = run(&state, move |conn| {
-        if let Some(s) = schedule {
+    let options = BulkOptions {
+        skip_refused: form.skip_refused == "yes",
+        expected: match step {
+            Step::Confirm { .. } => Some(form.fingerprint.clone()),
+            _ => None,
+        },
+    };
+    let sel = selection.clone();
+    let (posted, errors, words) = run(&state, move |conn| {
+        if let Some(s) = sel.as_ref().and_then(|s| s.schedule) {
             manage::schedule(conn, practice, s)?.ok_or(AdminError::NotFound)?;
         }
         let groups = groups::list(conn, practice)?;
@@ -226,41 +302,109 @@ pub async fn bulk_save(
             &Audiences::everyone(),
             &mut errors,
         );
-        let selection = selection.filter(|_| errors.is_empty());
-        Ok((
-            match (selection, setting) {
-                (Some(sel), Some(setting)) => Some((
-                    sel.clone(),
-                    manage::bulk_update_slots(conn, &actor, practice, &sel, &setting),
-                )),
-                _ => None,
+        let (Some(sel), Some(setting), true, false) =
+            (sel, setting, errors.is_empty(), step == Step::Change)
+        else {
+            return Ok((Posted::Form, errors, Vec::new()));
+        };
+        let words = setting_answers(&setting, &groups);
+        let extra = match &setting {
+            SlotBookability::Own(b) => impact::named_in(b.audiences.iter()),
+            SlotBookability::FollowSchedule => Vec::new(),
+        };
+        let save = |conn: &mut diesel::PgConnection| {
+            manage::bulk_update_slots_with(conn, &actor, practice, &sel, &setting, &options)
+        };
+        let posted = match step {
+            Step::Confirm { nhs111_confirmed } => {
+                match impact::apply(conn, practice, now, &extra, nhs111_confirmed, save) {
+                    Ok(Ok((outcome, impact))) => Posted::Saved(outcome, impact),
+                    Ok(Err(refused)) => Posted::NotConfirmed(refused),
+                    Err(e) => Posted::Refused(e),
+                }
+            }
+            _ => match impact::dry_run(conn, practice, now, &extra, save) {
+                Ok((outcome, impact)) => Posted::Check(outcome, impact),
+                Err(e) => Posted::Refused(e),
             },
-            errors,
-        ))
+        };
+        Ok((posted, errors, words))
     })
     .await?;
     let mut errors = errors;
-    let status = match result {
-        Some((sel, Ok(outcome))) => {
-            set_flash(
-                &session,
-                &format!(
-                    "Bulk edit saved: {} of the {} matching slots changed.",
-                    outcome.changed, outcome.matched
-                ),
-            )?;
-            let mut to = format!(
+    let check = |fingerprint: &str, notes| Check {
+        heading: "Check your bulk edit".into(),
+        action: format!("/practices/{}/bulk", access.ods()),
+        answers: words.clone(),
+        hidden: form.hidden(fingerprint),
+        notes,
+    };
+    let mut refused = Vec::new();
+    let status = match posted {
+        Posted::Saved(outcome, impact) => {
+            let sel = selection.expect("a saved edit had a selection");
+            let mut next = format!(
                 "/practices/{}/week?week={}",
                 access.ods(),
                 monday_of(sel.first_day)
             );
             if let Some(s) = sel.schedule {
-                to.push_str(&format!("&schedule={s}"));
+                next.push_str(&format!("&schedule={s}"));
             }
-            return Ok(see_other(&to));
+            let mut message = format!(
+                "Bulk edit saved: {} of the {} matching slots changed.",
+                outcome.changed, outcome.matched
+            );
+            if !outcome.skipped.is_empty() {
+                message.push_str(&format!(" {} skipped.", outcome.skipped.len()));
+            }
+            return saved(&session, &access, message, &impact, next, outcome.undo);
         }
-        Some((_, Err(e))) => edit_refusal(e, "setting", "slot", &mut errors)?,
-        None => StatusCode::UNPROCESSABLE_ENTITY,
+        Posted::Check(outcome, impact) => {
+            let mut notes = vec![format!(
+                "The choice matches {} slots; {} of them will change.",
+                outcome.matched, outcome.changed
+            )];
+            if !outcome.skipped.is_empty() {
+                notes.push(format!(
+                    "{} slots can't take this setting and will be skipped: they stay as they are.",
+                    outcome.skipped.len()
+                ));
+            }
+            let check = check(&outcome.fingerprint, notes);
+            return check_page(&session, &access, "bulk", check, &impact, errors);
+        }
+        Posted::NotConfirmed(not) => {
+            let check = check(&form.fingerprint, Vec::new());
+            return check_page(
+                &session,
+                &access,
+                "bulk",
+                check,
+                &not.0,
+                not_confirmed(&not),
+            );
+        }
+        Posted::Refused(EditError::RefusedSlots {
+            reason,
+            count,
+            slots,
+        }) => {
+            refused = slots;
+            edit_refusal(
+                EditError::RefusedSlots {
+                    reason,
+                    count,
+                    slots: Vec::new(),
+                },
+                "setting",
+                "slot",
+                &mut errors,
+            )?
+        }
+        Posted::Refused(e) => edit_refusal(e, "setting", "slot", &mut errors)?,
+        Posted::Form if errors.is_empty() => StatusCode::OK,
+        Posted::Form => StatusCode::UNPROCESSABLE_ENTITY,
     };
-    bulk_page(&state, &session, &access, form, errors, status).await
+    bulk_page(&state, &session, &access, form, (errors, refused), status).await
 }

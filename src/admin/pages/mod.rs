@@ -10,7 +10,9 @@ mod account;
 mod appointments;
 mod audit;
 mod bulk;
+mod check;
 mod gp_connect;
+mod groups;
 mod index;
 mod preview;
 mod registrations;
@@ -55,6 +57,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route("/slots/{id}", web::post().to(slot::slot_save))
                 .route("/bulk", web::get().to(bulk::bulk_form))
                 .route("/bulk", web::post().to(bulk::bulk_save))
+                .route("/saved", web::get().to(check::saved_view))
+                .route("/undo", web::post().to(check::undo_save))
                 .route("/preview", web::get().to(preview::preview_page))
                 .route("/audit", web::get().to(audit::audit_page))
                 .route("/gp-connect", web::get().to(gp_connect::gp_connect_page))
@@ -67,6 +71,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     web::get().to(registrations::registrations_page),
                 )
                 .configure(sharing::routes)
+                .configure(groups::routes)
                 .configure(users::routes),
         );
 }

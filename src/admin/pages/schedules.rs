@@ -8,16 +8,18 @@ use askama::Template;
 use chrono::TimeDelta;
 use serde::Deserialize;
 
-use super::edit_refusal;
+use super::check::{Check, Step, check_page, not_confirmed, saved};
+use super::{edit_refusal, today};
 use crate::admin::access::PracticeAccess;
 use crate::admin::auth::run;
 use crate::admin::error::AdminError;
 use crate::admin::forms::{self, Errors, Form};
-use crate::admin::view::{Layout, audience, html, see_other, set_flash};
+use crate::admin::view::{Layout, audience, html};
 use crate::admin::who_can_book::{WhoSent, WhoValues};
 use crate::availability::codes::{DeliveryChannel, PRACTITIONER_ROLES, PractitionerRole};
 use crate::availability::groups::{self, OrgGroup};
-use crate::availability::manage::{self, ScheduleRecord, ScheduleSettings};
+use crate::availability::impact::{self, Impact, NotConfirmed, Viewer};
+use crate::availability::manage::{self, ScheduleRecord, ScheduleSettings, Undo};
 use crate::availability::rules::Bookability;
 use crate::db::ids::ScheduleId;
 use crate::state::AppState;
@@ -32,6 +34,25 @@ struct ScheduleLine {
     audience: String,
     free: usize,
     exposed: usize,
+    /// Free slots NHS 111 can book in the next four weeks, as the query module answers.
+    nhs111: usize,
+    /// Slots with a setting of their own.
+    own_setting: usize,
+}
+
+/// The days "make them follow the schedule" covers (a bulk edit from today).
+struct FollowRange {
+    first_day: String,
+    last_day: String,
+}
+
+impl FollowRange {
+    fn from(today: chrono::NaiveDate) -> FollowRange {
+        FollowRange {
+            first_day: today.to_string(),
+            last_day: (today + chrono::Days::new(manage::OWN_SETTING_DAYS - 1)).to_string(),
+        }
+    }
 }
 
 #[derive(Template)]
@@ -42,9 +63,10 @@ struct SchedulesPage {
     can_edit: bool,
     schedules: Vec<ScheduleLine>,
     weeks: i64,
+    follow: FollowRange,
 }
 
-const OVERVIEW_WEEKS: i64 = 4;
+const OVERVIEW_WEEKS: i64 = impact::DAYS_AHEAD as i64 / 7;
 
 pub async fn schedules_page(
     state: web::Data<AppState>,
@@ -53,10 +75,11 @@ pub async fn schedules_page(
 ) -> Result<HttpResponse, AdminError> {
     let practice = access.id();
     let now = state.clock.now();
-    let (overview, groups) = run(&state, move |conn| {
+    let (overview, groups, nhs111) = run(&state, move |conn| {
         Ok((
             manage::schedule_overview(conn, practice, now, now + TimeDelta::weeks(OVERVIEW_WEEKS))?,
             groups::list(conn, practice)?,
+            impact::bookable_by_schedule(conn, practice, &Viewer::nhs111().consumer, now)?,
         ))
     })
     .await?;
@@ -80,6 +103,8 @@ pub async fn schedules_page(
             audience: audience(o.schedule.gpc_bookable, &o.schedule.audiences, &groups),
             free: o.free,
             exposed: o.exposed,
+            nhs111: nhs111.get(&o.schedule.id).copied().unwrap_or(0),
+            own_setting: o.own_setting,
         })
         .collect();
     let page = SchedulesPage {
@@ -88,6 +113,7 @@ pub async fn schedules_page(
         can_edit: access.can_edit(),
         schedules,
         weeks: OVERVIEW_WEEKS,
+        follow: FollowRange::from(today(&state)),
     };
     html(StatusCode::OK, &page)
 }
@@ -116,6 +142,35 @@ pub struct ScheduleForm {
     schedule_type: String,
     #[serde(deserialize_with = "forms::text")]
     version: String,
+    #[serde(deserialize_with = "forms::text")]
+    step: String,
+    #[serde(deserialize_with = "forms::text")]
+    nhs111_confirmed: String,
+}
+
+impl ScheduleForm {
+    fn who_sent(&self) -> WhoSent<'_> {
+        WhoSent {
+            who: &self.who,
+            types: &self.who_types,
+            groups: &self.who_groups,
+            ods: &self.who_ods,
+            keep: &self.who_keep,
+        }
+    }
+
+    /// The fields again, for the check page.
+    fn hidden(&self) -> Vec<(&'static str, String)> {
+        let mut fields = vec![
+            ("bookable", self.bookable.clone()),
+            ("practitioner_role", self.practitioner_role.clone()),
+            ("delivery_channel", self.delivery_channel.clone()),
+            ("schedule_type", self.schedule_type.clone()),
+            ("version", self.version.clone()),
+        ];
+        fields.extend(self.who_sent().hidden());
+        fields
+    }
 }
 
 /// What the form shows.
@@ -156,6 +211,9 @@ struct ScheduleEditPage {
     errors: Errors,
     role_options: &'static [(&'static str, &'static str)],
     channel_options: Vec<&'static str>,
+    /// Slots of this schedule with their own setting, which this form doesn't reach.
+    own_setting: usize,
+    follow: FollowRange,
 }
 
 pub async fn schedule_form(
@@ -166,27 +224,33 @@ pub async fn schedule_form(
 ) -> Result<HttpResponse, AdminError> {
     let (_, id) = path.into_inner();
     let practice = access.id();
-    let (schedule, groups) = run(&state, move |conn| {
+    let today = today(&state);
+    let (schedule, groups, own) = run(&state, move |conn| {
         Ok((
             manage::schedule(conn, practice, id)?.ok_or(AdminError::NotFound)?,
             groups::list(conn, practice)?,
+            manage::own_settings(conn, practice, today)?,
         ))
     })
     .await?;
     let page = schedule_page(
         &session,
         &access,
-        &schedule,
+        (&schedule, own_setting(&own, id), today),
         ScheduleFormValues::from_record(&schedule, &groups),
         Errors::default(),
     )?;
     html(StatusCode::OK, &page)
 }
 
+fn own_setting(own: &std::collections::HashMap<ScheduleId, usize>, id: ScheduleId) -> usize {
+    own.get(&id).copied().unwrap_or(0)
+}
+
 fn schedule_page(
     session: &Session,
     access: &PracticeAccess,
-    schedule: &ScheduleRecord,
+    (schedule, own_setting, today): (&ScheduleRecord, usize, chrono::NaiveDate),
     form: ScheduleFormValues,
     errors: Errors,
 ) -> Result<ScheduleEditPage, AdminError> {
@@ -203,6 +267,8 @@ fn schedule_page(
         errors,
         role_options: PRACTITIONER_ROLES,
         channel_options: DeliveryChannel::ALL.iter().map(|c| c.code()).collect(),
+        own_setting,
+        follow: FollowRange::from(today),
     })
 }
 
@@ -218,18 +284,7 @@ fn parse_schedule_form(
             "Select whether GP Connect consumers may book this schedule",
         );
     }
-    let (who, audiences) = WhoValues::from_form(
-        &WhoSent {
-            who: &form.who,
-            types: &form.who_types,
-            groups: &form.who_groups,
-            ods: &form.who_ods,
-            keep: &form.who_keep,
-        },
-        groups,
-        &saved.audiences,
-        errors,
-    );
+    let (who, audiences) = WhoValues::from_form(&form.who_sent(), groups, &saved.audiences, errors);
     let values = ScheduleFormValues {
         bookable: form.bookable == "yes",
         who,
@@ -252,7 +307,12 @@ fn parse_schedule_form(
             errors.add("delivery_channel", e.0);
             None
         });
-    if values.schedule_type.chars().count() > 100 {
+    if values.schedule_type.is_empty() {
+        errors.add(
+            "schedule_type",
+            "Enter the schedule type, for example GP morning surgery: organisations booking see it",
+        );
+    } else if values.schedule_type.chars().count() > 100 {
         errors.add(
             "schedule_type",
             "The schedule type must be 100 characters or fewer",
@@ -278,6 +338,45 @@ fn parse_schedule_form(
     (values, settings)
 }
 
+/// What a posted schedule form led to.
+enum Posted {
+    /// Back to the form: its own errors, or "change your answers".
+    Form,
+    Check(Impact, Vec<(String, String)>),
+    NotConfirmed(NotConfirmed, Vec<(String, String)>),
+    Saved(String, Impact, Option<Undo>),
+    Refused(manage::EditError),
+}
+
+/// The schedule's settings in words, for the check page.
+fn answers(s: &ScheduleSettings, groups: &[OrgGroup]) -> Vec<(String, String)> {
+    let not_set = || "Not set".to_owned();
+    vec![
+        (
+            "Bookable through GP Connect".into(),
+            if s.bookability.bookable { "Yes" } else { "No" }.into(),
+        ),
+        (
+            "Who can book".into(),
+            audience(s.bookability.bookable, &s.bookability.audiences, groups),
+        ),
+        (
+            "Practitioner role".into(),
+            s.practitioner_role
+                .map_or_else(not_set, |r| PractitionerRole::label(r.code())),
+        ),
+        (
+            "Delivery channel".into(),
+            s.delivery_channel
+                .map_or_else(not_set, |c| c.code().to_owned()),
+        ),
+        (
+            "Schedule type".into(),
+            s.schedule_type.clone().unwrap_or_else(not_set),
+        ),
+    ]
+}
+
 pub async fn schedule_save(
     state: web::Data<AppState>,
     session: Session,
@@ -289,25 +388,84 @@ pub async fn schedule_save(
     let (_, id) = path.into_inner();
     let actor = access.actor();
     let practice = access.id();
-    let (schedule, values, result, mut errors) = run(&state, move |conn| {
+    let now = state.clock.now();
+    let step = Step::read(&form.step, &form.nhs111_confirmed);
+    let hidden = form.hidden();
+    let today = today(&state);
+    let (schedule, values, posted, mut errors, own) = run(&state, move |conn| {
         let current = manage::schedule(conn, practice, id)?.ok_or(AdminError::NotFound)?;
         let groups = groups::list(conn, practice)?;
+        let own = own_setting(&manage::own_settings(conn, practice, today)?, id);
         let mut errors = Errors::default();
         let (values, settings) = parse_schedule_form(form, &groups, &current, &mut errors);
         let version = values.version;
-        let result =
-            settings.map(|s| manage::update_schedule(conn, &actor, practice, id, version, &s));
-        Ok((current, values, result, errors))
+        let Some(settings) = settings.filter(|_| step != Step::Change) else {
+            return Ok((current, values, Posted::Form, errors, own));
+        };
+        let extra = impact::named_in(settings.bookability.audiences.iter());
+        let save = |conn: &mut diesel::PgConnection| {
+            manage::update_schedule(conn, &actor, practice, id, version, &settings)
+        };
+        let words = answers(&settings, &groups);
+        let posted = match step {
+            Step::Confirm { nhs111_confirmed } => {
+                match impact::apply(conn, practice, now, &extra, nhs111_confirmed, save) {
+                    Ok(Ok(((saved, undo), impact))) => Posted::Saved(saved.name(), impact, undo),
+                    Ok(Err(refused)) => Posted::NotConfirmed(refused, words),
+                    Err(e) => Posted::Refused(e),
+                }
+            }
+            _ => match impact::dry_run(conn, practice, now, &extra, save) {
+                Ok((_, impact)) => Posted::Check(impact, words),
+                Err(e) => Posted::Refused(e),
+            },
+        };
+        Ok((current, values, posted, errors, own))
     })
     .await?;
-    let status = match result {
-        Some(Ok(saved)) => {
-            set_flash(&session, &format!("Saved {}.", saved.name()))?;
-            return Ok(see_other(&format!("/practices/{}", access.ods())));
-        }
-        Some(Err(e)) => edit_refusal(e, "bookable", "schedule", &mut errors)?,
-        None => StatusCode::UNPROCESSABLE_ENTITY,
+    let check = |answers| Check {
+        heading: format!("Check your changes to {}", schedule.name()),
+        action: format!("/practices/{}/schedules/{id}", access.ods()),
+        answers,
+        hidden,
+        notes: Vec::new(),
     };
-    let page = schedule_page(&session, &access, &schedule, values, errors)?;
+    let status = match posted {
+        Posted::Saved(name, impact, undo) => {
+            return saved(
+                &session,
+                &access,
+                format!("Saved {name}."),
+                &impact,
+                format!("/practices/{}", access.ods()),
+                undo,
+            );
+        }
+        Posted::Check(impact, answers) => {
+            return check_page(
+                &session,
+                &access,
+                "schedules",
+                check(answers),
+                &impact,
+                errors,
+            );
+        }
+        Posted::NotConfirmed(refused, answers) => {
+            let errors = not_confirmed(&refused);
+            return check_page(
+                &session,
+                &access,
+                "schedules",
+                check(answers),
+                &refused.0,
+                errors,
+            );
+        }
+        Posted::Refused(e) => edit_refusal(e, "bookable", "schedule", &mut errors)?,
+        Posted::Form if errors.is_empty() => StatusCode::OK,
+        Posted::Form => StatusCode::UNPROCESSABLE_ENTITY,
+    };
+    let page = schedule_page(&session, &access, (&schedule, own, today), values, errors)?;
     html(status, &page)
 }

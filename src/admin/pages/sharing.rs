@@ -1,21 +1,25 @@
-//! The sharing rules page: organisation groups, booking limits, and each schedule's groups and
-//! booking window (GP Connect slot availability management). Handlers check the user's role at
-//! the practice, then call the domain (`availability::{groups, limits}`).
+//! The sharing rules page: organisation groups (each with its own page, `groups.rs`), booking
+//! limits, and each schedule's booking window. Who can book a schedule is its own page's "Who
+//! can book?" question, not asked again here. A limit or window changes what organisations can
+//! book, so each goes through the check page (`check.rs`) before it is saved. Handlers check the
+//! user's role at the practice, then call the domain (`availability::{groups, limits}`).
 
 use actix_session::Session;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
-use diesel::{Connection, PgConnection};
+use diesel::PgConnection;
 use serde::Deserialize;
 
+use super::check::{Check, Step, check_page, not_confirmed, saved};
 use crate::admin::access::PracticeAccess;
 use crate::admin::auth::run;
 use crate::admin::error::AdminError;
 use crate::admin::forms::{self, Errors, Form};
 use crate::admin::view::{Layout, html, see_other, set_flash};
 use crate::availability::codes::{ORGANISATION_TYPES, OdsCode, OrganisationType};
-use crate::availability::groups::{self, GroupError, OrgGroup, Target};
+use crate::availability::groups::{self, GroupError, OrgGroup};
+use crate::availability::impact::{self, Impact, NotConfirmed, Viewer};
 use crate::availability::limits::{
     self, BookingLimit, BookingWindow, LimitError, NewSubject, Period, ScheduleSharing, Subject,
     WindowTarget,
@@ -46,7 +50,6 @@ struct LimitRow {
 struct ScheduleRow {
     id: ScheduleId,
     name: String,
-    groups: Vec<(GroupId, String, bool)>,
     from_days: String,
     until_minutes: String,
 }
@@ -150,10 +153,6 @@ fn page(
             ScheduleRow {
                 id: s.id,
                 name: schedule_name(s),
-                groups: groups
-                    .iter()
-                    .map(|g| (g.id, g.name.clone(), s.group_ids.contains(&g.id.0)))
-                    .collect(),
                 from_days,
                 until_minutes,
             }
@@ -251,23 +250,22 @@ struct GroupForm {
     #[serde(deserialize_with = "forms::text")]
     group_name: String,
     #[serde(deserialize_with = "forms::text")]
-    group_id: String,
-    #[serde(deserialize_with = "forms::text")]
     group_members: String,
 }
 
+/// Creates a group (it changes who can book nothing until "Who can book?" names it); its
+/// members are then added and removed on its own page.
 async fn group_save(
     state: web::Data<AppState>,
     session: Session,
     access: PracticeAccess,
     Form(form): Form<GroupForm>,
 ) -> Result<HttpResponse, AdminError> {
-    let id = form.group_id.parse().ok().map(GroupId);
     change(
         state,
         session,
         access,
-        "Saved the group.",
+        "Created the group. Add it to a schedule's \"Who can book?\" to let its members book.",
         Entered::default(),
         move |conn, actor, practice| {
             let mut errors = Errors::default();
@@ -279,7 +277,8 @@ async fn group_save(
                 );
             }
             if errors.is_empty()
-                && let Err(e) = groups::save(conn, actor, practice, id, &form.group_name, &members)
+                && let Err(e) =
+                    groups::save(conn, actor, practice, None, &form.group_name, &members)
             {
                 group_error(e, &mut errors, "group_name")?;
             }
@@ -287,6 +286,92 @@ async fn group_save(
         },
     )
     .await
+}
+
+/// What a posted limit or window change led to.
+enum Posted {
+    Check(Impact),
+    NotConfirmed(NotConfirmed),
+    Saved(Impact),
+    Refused(LimitError),
+    Change,
+}
+
+/// A limit or window change through the check page: its step, the page's words, and the
+/// flash message once saved.
+struct Checked {
+    step: Step,
+    check: Check,
+    done: String,
+    extra: Vec<Viewer>,
+    /// The field a refusal is shown on.
+    field: &'static str,
+}
+
+/// Shows the check page for `f`, or saves it once confirmed; a refusal re-renders the sharing
+/// page with the message, "change your answers" with what was entered.
+async fn checked<F>(
+    state: web::Data<AppState>,
+    session: Session,
+    access: PracticeAccess,
+    c: Checked,
+    entered: Entered,
+    f: F,
+) -> Result<HttpResponse, AdminError>
+where
+    F: Fn(&mut PgConnection, &Actor, PracticeId) -> Result<(), LimitError> + Send + 'static,
+{
+    access.require_manager()?;
+    let actor = access.actor();
+    let practice = access.id();
+    let now = state.clock.now();
+    let (step, extra) = (c.step, c.extra.clone());
+    let (posted, data) = run(&state, move |conn| {
+        let change = |conn: &mut PgConnection| f(conn, &actor, practice);
+        let posted = match step {
+            Step::Confirm { nhs111_confirmed } => {
+                match impact::apply(conn, practice, now, &extra, nhs111_confirmed, change) {
+                    Ok(Ok(((), impact))) => Posted::Saved(impact),
+                    Ok(Err(refused)) => Posted::NotConfirmed(refused),
+                    Err(e) => Posted::Refused(e),
+                }
+            }
+            Step::Check => match impact::dry_run(conn, practice, now, &extra, change) {
+                Ok(((), impact)) => Posted::Check(impact),
+                Err(e) => Posted::Refused(e),
+            },
+            Step::Change => Posted::Change,
+        };
+        Ok((posted, load(conn, practice)?))
+    })
+    .await?;
+    let (errors, status) = match posted {
+        Posted::Check(impact) => {
+            return check_page(
+                &session,
+                &access,
+                "sharing",
+                c.check,
+                &impact,
+                Errors::default(),
+            );
+        }
+        Posted::NotConfirmed(refused) => {
+            let errors = not_confirmed(&refused);
+            return check_page(&session, &access, "sharing", c.check, &refused.0, errors);
+        }
+        Posted::Saved(impact) => {
+            let next = format!("/practices/{}/sharing", access.ods());
+            return saved(&session, &access, c.done, &impact, next, None);
+        }
+        Posted::Refused(e) => {
+            let mut errors = Errors::default();
+            limit_error(e, &mut errors, c.field)?;
+            (errors, StatusCode::UNPROCESSABLE_ENTITY)
+        }
+        Posted::Change => (Errors::default(), StatusCode::OK),
+    };
+    html(status, &page(&session, &access, data, errors, entered)?)
 }
 
 #[derive(Deserialize, Default)]
@@ -306,6 +391,90 @@ struct LimitForm {
     limit_period: String,
     #[serde(deserialize_with = "forms::text")]
     limit_max: String,
+    #[serde(deserialize_with = "forms::text")]
+    step: String,
+    #[serde(deserialize_with = "forms::text")]
+    nhs111_confirmed: String,
+}
+
+impl LimitForm {
+    fn hidden(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("limit_schedule", self.limit_schedule.clone()),
+            ("limit_kind", self.limit_kind.clone()),
+            ("limit_org_type", self.limit_org_type.clone()),
+            ("limit_ods_code", self.limit_ods_code.clone()),
+            ("limit_group", self.limit_group.clone()),
+            ("limit_period", self.limit_period.clone()),
+            ("limit_max", self.limit_max.clone()),
+        ]
+    }
+}
+
+/// A new limit as the form describes it, or the form's errors.
+struct NewLimit {
+    schedule: Option<ScheduleId>,
+    subject: NewSubject,
+    period: Period,
+    max: i32,
+}
+
+fn parse_limit(form: &LimitForm, errors: &mut Errors) -> Result<Option<NewLimit>, AdminError> {
+    let schedule = match form.limit_schedule.as_str() {
+        "" | "practice" => None,
+        s => Some(
+            s.parse()
+                .map(ScheduleId)
+                .map_err(|_| AdminError::NotFound)?,
+        ),
+    };
+    let subject = match form.limit_kind.as_str() {
+        "org-type" => match OrganisationType::parse(&form.limit_org_type) {
+            Ok(t) => Some(NewSubject::OrgType(t)),
+            Err(e) => {
+                errors.add("limit_org_type", e.0);
+                None
+            }
+        },
+        "ods" => match OdsCode::parse(&form.limit_ods_code) {
+            Ok(o) => Some(NewSubject::Ods(o)),
+            Err(e) => {
+                errors.add("limit_ods_code", e.0);
+                None
+            }
+        },
+        "group" => match form.limit_group.parse() {
+            Ok(g) => Some(NewSubject::Group(GroupId(g))),
+            Err(_) => {
+                errors.add("limit_group", "Select a group");
+                None
+            }
+        },
+        _ => {
+            errors.add("limit_kind", "Select whose bookings the limit counts");
+            None
+        }
+    };
+    let period = Period::parse(&form.limit_period);
+    if period.is_none() {
+        errors.add("limit_period", "Select a day or a week");
+    }
+    let max: Option<i32> = form.limit_max.parse().ok();
+    if max.is_none() {
+        errors.add(
+            "limit_max",
+            "Enter the number of slots as a whole number from 1 to 10,000",
+        );
+    }
+    Ok(match (subject, period, max) {
+        (Some(subject), Some(period), Some(max)) if errors.is_empty() => Some(NewLimit {
+            schedule,
+            subject,
+            period,
+            max,
+        }),
+        _ => None,
+    })
 }
 
 async fn limit_add(
@@ -314,75 +483,90 @@ async fn limit_add(
     access: PracticeAccess,
     Form(form): Form<LimitForm>,
 ) -> Result<HttpResponse, AdminError> {
-    let period = Period::parse(&form.limit_period);
-    let max: Option<i32> = form.limit_max.parse().ok();
+    access.require_manager()?;
     let entered = Entered {
         window: None,
         limit_ods_code: form.limit_ods_code.clone(),
         limit_max: form.limit_max.clone(),
     };
-    change(
+    let mut errors = Errors::default();
+    let Some(limit) = parse_limit(&form, &mut errors)? else {
+        let practice = access.id();
+        let data = run(&state, move |conn| load(conn, practice)).await?;
+        return html(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &page(&session, &access, data, errors, entered)?,
+        );
+    };
+    let who = match &limit.subject {
+        NewSubject::OrgType(t) => OrganisationType::label(t.code()),
+        NewSubject::Ods(o) => format!("ODS code {o}"),
+        NewSubject::Group(_) => "A group".to_owned(),
+    };
+    let extra = match &limit.subject {
+        NewSubject::Ods(o) => vec![Viewer::named(o)],
+        _ => Vec::new(),
+    };
+    let c = Checked {
+        step: Step::read(&form.step, &form.nhs111_confirmed),
+        check: Check {
+            heading: "Check the new booking limit".into(),
+            action: format!("/practices/{}/limits", access.ods()),
+            answers: vec![
+                ("Bookings by".into(), who),
+                (
+                    "At most".into(),
+                    format!(
+                        "{} {}",
+                        limit.max,
+                        match limit.period {
+                            Period::Day => "a day",
+                            Period::Week => "a week",
+                        }
+                    ),
+                ),
+            ],
+            hidden: form.hidden(),
+            notes: Vec::new(),
+        },
+        done: "Added the booking limit.".into(),
+        extra,
+        field: "limit_max",
+    };
+    checked(
         state,
         session,
         access,
-        "Added the booking limit.",
+        c,
         entered,
         move |conn, actor, practice| {
-            let mut errors = Errors::default();
-            let schedule = match form.limit_schedule.as_str() {
-                "" | "practice" => None,
-                s => Some(
-                    s.parse()
-                        .map(ScheduleId)
-                        .map_err(|_| AdminError::NotFound)?,
-                ),
+            let subject = match &limit.subject {
+                NewSubject::OrgType(t) => NewSubject::OrgType(*t),
+                NewSubject::Ods(o) => NewSubject::Ods(o.clone()),
+                NewSubject::Group(g) => NewSubject::Group(*g),
             };
-            let subject = match form.limit_kind.as_str() {
-                "org-type" => match OrganisationType::parse(&form.limit_org_type) {
-                    Ok(t) => Some(NewSubject::OrgType(t)),
-                    Err(e) => {
-                        errors.add("limit_org_type", e.0);
-                        None
-                    }
-                },
-                "ods" => match OdsCode::parse(&form.limit_ods_code) {
-                    Ok(o) => Some(NewSubject::Ods(o)),
-                    Err(e) => {
-                        errors.add("limit_ods_code", e.0);
-                        None
-                    }
-                },
-                "group" => match form.limit_group.parse() {
-                    Ok(g) => Some(NewSubject::Group(GroupId(g))),
-                    Err(_) => {
-                        errors.add("limit_group", "Select a group");
-                        None
-                    }
-                },
-                _ => {
-                    errors.add("limit_kind", "Select whose bookings the limit counts");
-                    None
-                }
-            };
-            if period.is_none() {
-                errors.add("limit_period", "Select a day or a week");
-            }
-            if max.is_none() {
-                errors.add(
-                    "limit_max",
-                    "Enter the number of slots as a whole number from 1 to 10,000",
-                );
-            }
-            if let (Some(subject), Some(period), Some(max), true) =
-                (subject, period, max, errors.is_empty())
-                && let Err(e) = limits::add(conn, actor, practice, schedule, subject, period, max)
-            {
-                limit_error(e, &mut errors, "limit_max")?;
-            }
-            Ok(errors)
+            limits::add(
+                conn,
+                actor,
+                practice,
+                limit.schedule,
+                subject,
+                limit.period,
+                limit.max,
+            )
+            .map(|_| ())
         },
     )
     .await
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct StepForm {
+    #[serde(deserialize_with = "forms::text")]
+    step: String,
+    #[serde(deserialize_with = "forms::text")]
+    nhs111_confirmed: String,
 }
 
 async fn limit_delete(
@@ -390,21 +574,47 @@ async fn limit_delete(
     session: Session,
     access: PracticeAccess,
     path: web::Path<(String, i64)>,
+    Form(form): Form<StepForm>,
 ) -> Result<HttpResponse, AdminError> {
+    access.require_manager()?;
     let (_, id) = path.into_inner();
-    change(
+    let practice = access.id();
+    let limit = run(&state, move |conn| {
+        limits::list(conn, practice)?
+            .into_iter()
+            .find(|l| l.id == LimitId(id))
+            .ok_or(AdminError::NotFound)
+    })
+    .await?;
+    let extra = match &limit.subject {
+        Subject::Ods(o) => OdsCode::parse(o)
+            .map(|o| vec![Viewer::named(&o)])
+            .unwrap_or_default(),
+        _ => Vec::new(),
+    };
+    let c = Checked {
+        step: Step::read(&form.step, &form.nhs111_confirmed),
+        check: Check {
+            heading: "Check the booking limit you are removing".into(),
+            action: format!("/practices/{}/limits/{id}/delete", access.ods()),
+            answers: vec![(
+                "Remove the limit".into(),
+                forms::capitalise(&limit.describe()),
+            )],
+            hidden: Vec::new(),
+            notes: Vec::new(),
+        },
+        done: "Removed the booking limit.".into(),
+        extra,
+        field: "limit_max",
+    };
+    checked(
         state,
         session,
         access,
-        "Removed the booking limit.",
+        c,
         Entered::default(),
-        move |conn, actor, practice| {
-            let mut errors = Errors::default();
-            if let Err(e) = limits::remove(conn, actor, practice, LimitId(id)) {
-                limit_error(e, &mut errors, "limit_max")?;
-            }
-            Ok(errors)
-        },
+        move |conn, actor, practice| limits::remove(conn, actor, practice, LimitId(id)),
     )
     .await
 }
@@ -434,8 +644,10 @@ struct ScheduleSharingForm {
     from_days: String,
     #[serde(deserialize_with = "forms::text")]
     until_minutes: String,
-    #[serde(deserialize_with = "forms::texts")]
-    groups: Vec<String>,
+    #[serde(deserialize_with = "forms::text")]
+    step: String,
+    #[serde(deserialize_with = "forms::text")]
+    nhs111_confirmed: String,
 }
 
 async fn schedule_sharing_save(
@@ -445,78 +657,86 @@ async fn schedule_sharing_save(
     path: web::Path<(String, i64)>,
     Form(form): Form<ScheduleSharingForm>,
 ) -> Result<HttpResponse, AdminError> {
+    access.require_manager()?;
     let (_, schedule) = path.into_inner();
     let schedule = ScheduleId(schedule);
-    let mut parse_errors = Errors::default();
+    let mut errors = Errors::default();
     let window = BookingWindow {
-        from_days: optional_count(
-            &form.from_days,
-            "from_days",
-            &mut parse_errors,
-            "the days ahead",
-        ),
+        from_days: optional_count(&form.from_days, "from_days", &mut errors, "the days ahead"),
         until_minutes: optional_count(
             &form.until_minutes,
             "until_minutes",
-            &mut parse_errors,
+            &mut errors,
             "the minutes before",
         ),
     };
-    let group_ids: Vec<GroupId> = form
-        .groups
-        .iter()
-        .filter_map(|g| g.parse().ok())
-        .map(GroupId)
-        .collect();
+    // Refused before anything is written, each on its own field.
+    if let Err(e) = window.check() {
+        let field = match e {
+            LimitError::UntilMinutesOutOfRange => "until_minutes",
+            _ => "from_days",
+        };
+        limit_error(e, &mut errors, field)?;
+    }
     let entered = Entered {
         window: Some((schedule, form.from_days.clone(), form.until_minutes.clone())),
         ..Entered::default()
     };
-    change(
+    let practice = access.id();
+    let name = run(&state, move |conn| {
+        limits::schedule_sharing(conn, practice)?
+            .iter()
+            .find(|s| s.id == schedule)
+            .map(schedule_name)
+            .ok_or(AdminError::NotFound)
+    })
+    .await?;
+    if !errors.is_empty() {
+        let data = run(&state, move |conn| load(conn, practice)).await?;
+        return html(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &page(&session, &access, data, errors, entered)?,
+        );
+    }
+    let side = |n: Option<i32>, unit: &str| {
+        n.map_or_else(|| "No limit".to_owned(), |n| format!("{n} {unit}"))
+    };
+    let c = Checked {
+        step: Step::read(&form.step, &form.nhs111_confirmed),
+        check: Check {
+            heading: format!("Check the booking window of {name}"),
+            action: format!("/practices/{}/schedules/{schedule}/sharing", access.ods()),
+            answers: vec![
+                ("Bookable from".into(), side(window.from_days, "days ahead")),
+                (
+                    "Until".into(),
+                    side(window.until_minutes, "minutes before the start"),
+                ),
+            ],
+            hidden: vec![
+                ("from_days", form.from_days.clone()),
+                ("until_minutes", form.until_minutes.clone()),
+            ],
+            notes: Vec::new(),
+        },
+        done: format!("Saved the booking window of {name}."),
+        extra: Vec::new(),
+        field: "from_days",
+    };
+    checked(
         state,
         session,
         access,
-        "Saved the schedule's sharing rules.",
+        c,
         entered,
         move |conn, actor, practice| {
-            if !parse_errors.is_empty() {
-                return Ok(parse_errors);
-            }
-            let mut errors = Errors::default();
-            // Refused before anything is written, each on its own field.
-            if let Err(e) = window.check() {
-                let field = match e {
-                    LimitError::UntilMinutesOutOfRange => "until_minutes",
-                    _ => "from_days",
-                };
-                limit_error(e, &mut errors, field)?;
-                return Ok(errors);
-            }
-            // One transaction: groups and window change together or not at all.
-            let result = conn.transaction(|conn| {
-                groups::set_bookable_groups(
-                    conn,
-                    actor,
-                    practice,
-                    Target::Schedule(schedule),
-                    &group_ids,
-                )
-                .map_err(|e| match e {
-                    GroupError::Database(d) => LimitError::Database(d),
-                    _ => LimitError::NotFound,
-                })?;
-                limits::set_window(
-                    conn,
-                    actor,
-                    practice,
-                    WindowTarget::Schedule(schedule),
-                    window,
-                )
-            });
-            if let Err(e) = result {
-                limit_error(e, &mut errors, "from_days")?;
-            }
-            Ok(errors)
+            limits::set_window(
+                conn,
+                actor,
+                practice,
+                WindowTarget::Schedule(schedule),
+                window,
+            )
         },
     )
     .await

@@ -8,17 +8,19 @@ use askama::Template;
 use chrono_tz::Europe::London;
 use serde::Deserialize;
 
+use super::check::{Check, Step, check_page, not_confirmed, saved};
 use super::{SlotWho, consumer_from, consumer_label, edit_refusal, monday_of, parse_slot_setting};
 use crate::admin::access::PracticeAccess;
 use crate::admin::auth::run;
 use crate::admin::error::AdminError;
 use crate::admin::forms::{self, Errors, Form};
-use crate::admin::view::{Layout, audience, html, local_day, local_time, see_other, set_flash};
+use crate::admin::view::{Layout, audience, html, local_day, local_time};
 use crate::admin::who_can_book::{WhoSent, WhoValues};
 use crate::availability::codes::{DeliveryChannel, ORGANISATION_TYPES};
 use crate::availability::groups::{self, OrgGroup};
+use crate::availability::impact::{self, Impact, NotConfirmed};
 use crate::availability::limits;
-use crate::availability::manage;
+use crate::availability::manage::{self, SlotBookability, Undo};
 use crate::availability::query::{self, Consumer};
 use crate::availability::rules;
 use crate::db::ids::SlotId;
@@ -48,6 +50,32 @@ pub struct SlotForm {
     who_keep: Vec<String>,
     #[serde(deserialize_with = "forms::text")]
     version: String,
+    #[serde(deserialize_with = "forms::text")]
+    step: String,
+    #[serde(deserialize_with = "forms::text")]
+    nhs111_confirmed: String,
+}
+
+impl SlotForm {
+    fn who_sent(&self) -> WhoSent<'_> {
+        WhoSent {
+            who: &self.who,
+            types: &self.who_types,
+            groups: &self.who_groups,
+            ods: &self.who_ods,
+            keep: &self.who_keep,
+        }
+    }
+
+    /// The fields again, for the check page.
+    fn hidden(&self) -> Vec<(&'static str, String)> {
+        let mut fields = vec![
+            ("setting", self.setting.clone()),
+            ("version", self.version.clone()),
+        ];
+        fields.extend(self.who_sent().hidden());
+        fields
+    }
 }
 
 /// What the form shows.
@@ -198,6 +226,34 @@ pub async fn slot_form(
     html(StatusCode::OK, &page)
 }
 
+/// What a posted slot form led to.
+enum Posted {
+    Form,
+    Check(Impact),
+    NotConfirmed(NotConfirmed),
+    Saved(Impact, Option<Undo>),
+    Refused(manage::EditError),
+}
+
+/// A slot setting in words, for the check page and the bulk edit's.
+pub(super) fn setting_answers(
+    setting: &SlotBookability,
+    groups: &[OrgGroup],
+) -> Vec<(String, String)> {
+    let (how, who) = match setting {
+        SlotBookability::FollowSchedule => (
+            "Follow the schedule",
+            "Whoever the schedule lets book".to_owned(),
+        ),
+        SlotBookability::Own(b) if b.bookable => ("Bookable", audience(true, &b.audiences, groups)),
+        SlotBookability::Own(_) => ("Not bookable", "No one".to_owned()),
+    };
+    vec![
+        ("GP Connect bookability".into(), how.into()),
+        ("Who can book".into(), who),
+    ]
+}
+
 pub async fn slot_save(
     state: web::Data<AppState>,
     session: Session,
@@ -210,20 +266,17 @@ pub async fn slot_save(
     let version = form.version.parse::<i32>().ok();
     let actor = access.actor();
     let practice = access.id();
-    let (slot, groups, values, result, mut errors) = run(&state, move |conn| {
+    let now = state.clock.now();
+    let step = Step::read(&form.step, &form.nhs111_confirmed);
+    let hidden = form.hidden();
+    let (slot, groups, values, posted, mut errors, words) = run(&state, move |conn| {
         let slot = manage::slot(conn, practice, id)?.ok_or(AdminError::NotFound)?;
         let groups = groups::list(conn, practice)?;
         let mut errors = Errors::default();
         let (who, setting) = parse_slot_setting(
             &SlotWho {
                 setting: &form.setting,
-                who: WhoSent {
-                    who: &form.who,
-                    types: &form.who_types,
-                    groups: &form.who_groups,
-                    ods: &form.who_ods,
-                    keep: &form.who_keep,
-                },
+                who: form.who_sent(),
             },
             &groups,
             &slot.audiences,
@@ -239,23 +292,73 @@ pub async fn slot_save(
             setting: form.setting.clone(),
             version: version.unwrap_or(0),
         };
-        let result = match (setting, version) {
-            (Some(s), Some(v)) => Some(manage::update_slot(conn, &actor, practice, id, v, &s)),
-            _ => None,
+        let (Some(setting), Some(v), false) = (setting, version, step == Step::Change) else {
+            return Ok((
+                slot,
+                groups,
+                (values, who),
+                Posted::Form,
+                errors,
+                Vec::new(),
+            ));
         };
-        Ok((slot, groups, (values, who), result, errors))
+        let words = setting_answers(&setting, &groups);
+        let extra = match &setting {
+            SlotBookability::Own(b) => impact::named_in(b.audiences.iter()),
+            SlotBookability::FollowSchedule => Vec::new(),
+        };
+        let save = |conn: &mut diesel::PgConnection| {
+            manage::update_slot(conn, &actor, practice, id, v, &setting)
+        };
+        let posted = match step {
+            Step::Confirm { nhs111_confirmed } => {
+                match impact::apply(conn, practice, now, &extra, nhs111_confirmed, save) {
+                    Ok(Ok((undo, impact))) => Posted::Saved(impact, undo),
+                    Ok(Err(refused)) => Posted::NotConfirmed(refused),
+                    Err(e) => Posted::Refused(e),
+                }
+            }
+            _ => match impact::dry_run(conn, practice, now, &extra, save) {
+                Ok((_, impact)) => Posted::Check(impact),
+                Err(e) => Posted::Refused(e),
+            },
+        };
+        Ok((slot, groups, (values, who), posted, errors, words))
     })
     .await?;
-    let status = match result {
-        Some(Ok(())) => {
-            set_flash(&session, "Slot saved.")?;
-            return Ok(see_other(&format!(
-                "/practices/{}/slots/{id}",
-                access.ods()
-            )));
+    let when = format!(
+        "{} {}",
+        local_day(&slot.start_at),
+        local_time(&slot.start_at)
+    );
+    let check = Check {
+        heading: format!("Check your changes to the slot on {when}"),
+        action: format!("/practices/{}/slots/{id}", access.ods()),
+        answers: words,
+        hidden,
+        notes: Vec::new(),
+    };
+    let status = match posted {
+        Posted::Saved(impact, undo) => {
+            return saved(
+                &session,
+                &access,
+                format!("Saved the slot on {when}."),
+                &impact,
+                format!("/practices/{}/slots/{id}", access.ods()),
+                undo,
+            );
         }
-        Some(Err(e)) => edit_refusal(e, "setting", "slot", &mut errors)?,
-        None => StatusCode::UNPROCESSABLE_ENTITY,
+        Posted::Check(impact) => {
+            return check_page(&session, &access, "week", check, &impact, errors);
+        }
+        Posted::NotConfirmed(refused) => {
+            let errors = not_confirmed(&refused);
+            return check_page(&session, &access, "week", check, &refused.0, errors);
+        }
+        Posted::Refused(e) => edit_refusal(e, "setting", "slot", &mut errors)?,
+        Posted::Form if errors.is_empty() => StatusCode::OK,
+        Posted::Form => StatusCode::UNPROCESSABLE_ENTITY,
     };
     let page = slot_page(
         &session,

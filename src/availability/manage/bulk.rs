@@ -1,17 +1,17 @@
 //! Many slots at once: a selection (days, weekdays, times, slot type) and one setting applied
 //! to all of it in one transaction, or to none.
 
-use chrono::{NaiveDate, NaiveTime, Weekday};
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc, Weekday};
 use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Bool, Int4, Nullable, Text, Time, Timestamptz};
 use serde::Serialize;
 
-use super::{EditError, SlotBookability};
+use super::{EditError, SlotBookability, SlotUndo, Undo};
 use crate::availability::codes::DeliveryChannel;
 use crate::availability::query;
 use crate::availability::rules::{Exposable, Refusal, check_can_be_bookable};
 use crate::change_log::Actor;
-use crate::db::ids::{PracticeId, ScheduleId};
+use crate::db::ids::{PracticeId, ScheduleId, SlotId};
 
 /// Which slots a bulk edit applies to. Days, weekdays and times are UK local.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,24 +26,58 @@ pub struct SlotSelection {
     /// Slots starting before this local time.
     pub until_time: Option<NaiveTime>,
     pub slot_type: Option<String>,
+    /// Only slots without a slot type (`slot_type` is then None).
+    pub no_slot_type: bool,
 }
 
 impl SlotSelection {
     pub const MAX_DAYS: i64 = 366;
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct BulkOutcome {
     /// Slots the selection matched.
     pub matched: usize,
     /// Slots whose setting changed (each with one audit row).
     pub changed: usize,
+    /// Slots left out because they can't take the setting (with `skip_refused`).
+    pub skipped: Vec<RefusedSlot>,
+    /// The matched slots and their versions, for [`BulkOptions::expected`].
+    pub fingerprint: String,
+    /// What the changed slots were, to undo the edit.
+    #[serde(skip)]
+    pub undo: Option<Undo>,
+}
+
+/// A slot of the selection that can't take the setting, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RefusedSlot {
+    pub id: i64,
+    pub start: DateTime<Utc>,
+    pub schedule: String,
+    pub reason: Refusal,
+}
+
+/// How a bulk edit treats refusals and a selection that changed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BulkOptions {
+    /// Apply to the other slots and leave the refused ones as they are (else refuse all).
+    pub skip_refused: bool,
+    /// The [`BulkOutcome::fingerprint`] the manager checked: refused as stale when the
+    /// selection's slots (or their versions) differ now.
+    pub expected: Option<String>,
 }
 
 #[derive(QueryableByName)]
 struct Selected {
     #[diesel(sql_type = BigInt)]
     id: i64,
+    #[diesel(sql_type = Int4)]
+    version: i32,
+    #[diesel(sql_type = Timestamptz)]
+    start_at: DateTime<Utc>,
+    #[diesel(sql_type = Text)]
+    schedule: String,
     #[diesel(sql_type = Nullable<Text>)]
     delivery_channel: Option<String>,
     #[diesel(sql_type = Nullable<Text>)]
@@ -55,7 +89,9 @@ struct Selected {
 }
 
 const BULK_SELECT_SQL: &str = "
-SELECT sl.id, COALESCE(sl.delivery_channel, sc.delivery_channel) AS delivery_channel,
+SELECT sl.id, sl.version, sl.start_at,
+       COALESCE(sc.schedule_type, 'Schedule ' || sc.external_id) AS schedule,
+       COALESCE(sl.delivery_channel, sc.delivery_channel) AS delivery_channel,
        sc.practitioner_role, sl.slot_type, sc.gpc_bookable AS schedule_bookable
 FROM slots sl JOIN schedules sc ON sc.id = sl.schedule_id
 WHERE sl.practice_id = $1
@@ -66,6 +102,7 @@ WHERE sl.practice_id = $1
   AND ($6::time IS NULL OR (sl.start_at AT TIME ZONE 'Europe/London')::time >= $6)
   AND ($7::time IS NULL OR (sl.start_at AT TIME ZONE 'Europe/London')::time < $7)
   AND ($8::text IS NULL OR sl.slot_type = $8)
+  AND (NOT $9 OR sl.slot_type IS NULL)
 ORDER BY sl.id
 FOR UPDATE OF sl";
 
@@ -83,14 +120,40 @@ WITH old AS (
     WHERE s.id = old.id
     RETURNING s.id, s.version, old.gpc_bookable AS old_bookable,
               old.audiences AS old_audiences, old.version AS old_version
+), logged AS (
+    INSERT INTO audit_log (practice_id, user_id, actor, action, entity, entity_id, before, after)
+    SELECT $1, $5, $6, 'bulk-update', 'slot', c.id,
+           jsonb_build_object('gpc_bookable', c.old_bookable, 'audiences', to_jsonb(c.old_audiences),
+                              'version', c.old_version),
+           jsonb_build_object('gpc_bookable', $3::boolean, 'audiences', to_jsonb($4::text[]),
+                              'version', c.version)
+    FROM changed c
 )
-INSERT INTO audit_log (practice_id, user_id, actor, action, entity, entity_id, before, after)
-SELECT $1, $5, $6, 'bulk-update', 'slot', c.id,
-       jsonb_build_object('gpc_bookable', c.old_bookable, 'audiences', to_jsonb(c.old_audiences),
-                          'version', c.old_version),
-       jsonb_build_object('gpc_bookable', $3::boolean, 'audiences', to_jsonb($4::text[]),
-                          'version', c.version)
-FROM changed c";
+SELECT id, version, old_bookable, old_audiences FROM changed ORDER BY id";
+
+#[derive(QueryableByName)]
+struct Changed {
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+    #[diesel(sql_type = Int4)]
+    version: i32,
+    #[diesel(sql_type = Nullable<Bool>)]
+    old_bookable: Option<bool>,
+    #[diesel(sql_type = Array<Text>)]
+    old_audiences: Vec<String>,
+}
+
+/// The selection's slots and versions, as one short string (FNV-1a over "id:version,").
+fn fingerprint(selected: &[Selected]) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for s in selected {
+        for b in format!("{}:{},", s.id, s.version).bytes() {
+            hash ^= u64::from(b);
+            hash = hash.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    format!("{}-{hash:016x}", selected.len())
+}
 
 /// Applies `setting` to every slot `selection` matches, in one transaction: all of them or,
 /// when any can't take it, none.
@@ -100,6 +163,26 @@ pub fn bulk_update_slots(
     practice: PracticeId,
     selection: &SlotSelection,
     setting: &SlotBookability,
+) -> Result<BulkOutcome, EditError> {
+    bulk_update_slots_with(
+        conn,
+        actor,
+        practice,
+        selection,
+        setting,
+        &BulkOptions::default(),
+    )
+}
+
+/// [`bulk_update_slots`], skipping the slots that can't take the setting when asked to, and
+/// refusing a selection that changed since the manager checked it.
+pub fn bulk_update_slots_with(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    practice: PracticeId,
+    selection: &SlotSelection,
+    setting: &SlotBookability,
+    options: &BulkOptions,
 ) -> Result<BulkOutcome, EditError> {
     if selection.last_day < selection.first_day {
         return Err(EditError::Invalid(
@@ -129,8 +212,13 @@ pub fn bulk_update_slots(
             .bind::<Nullable<Time>, _>(selection.from_time)
             .bind::<Nullable<Time>, _>(selection.until_time)
             .bind::<Nullable<Text>, _>(selection.slot_type.as_deref())
+            .bind::<Bool, _>(selection.no_slot_type)
             .load(conn)?;
-        let mut refused = [0usize; 3];
+        let fingerprint = fingerprint(&selected);
+        if options.expected.as_ref().is_some_and(|e| *e != fingerprint) {
+            return Err(EditError::Stale);
+        }
+        let mut refused = Vec::new();
         for s in &selected {
             let bookable_after = match setting {
                 SlotBookability::Own(b) => b.bookable,
@@ -156,34 +244,58 @@ pub fn bulk_update_slots(
                 practitioner_role: s.practitioner_role.as_deref(),
                 slot_type,
             }) {
-                refused[refusal_rank(reason)] += 1;
+                refused.push(RefusedSlot {
+                    id: s.id,
+                    start: s.start_at,
+                    schedule: s.schedule.clone(),
+                    reason,
+                });
             }
         }
-        let ranked = [
-            Refusal::Visit,
-            Refusal::NoPractitionerRole,
-            Refusal::NoSlotType,
-        ];
-        if let Some((reason, count)) = ranked
-            .into_iter()
-            .map(|r| (r, refused[refusal_rank(r)]))
-            .find(|(_, n)| *n > 0)
+        refused.sort_by_key(|r| (refusal_rank(r.reason), r.start, r.id));
+        if let Some(first) = refused.first()
+            && !options.skip_refused
         {
-            return Err(EditError::RefusedSlots { reason, count });
+            let reason = first.reason;
+            return Err(EditError::RefusedSlots {
+                reason,
+                count: refused.iter().filter(|r| r.reason == reason).count(),
+                slots: refused,
+            });
         }
-        let ids: Vec<i64> = selected.iter().map(|s| s.id).collect();
+        let ids: Vec<i64> = selected
+            .iter()
+            .map(|s| s.id)
+            .filter(|id| !refused.iter().any(|r| r.id == *id))
+            .collect();
         let (bookable, audiences) = setting.columns();
-        let changed = diesel::sql_query(BULK_UPDATE_SQL)
+        let changed: Vec<Changed> = diesel::sql_query(BULK_UPDATE_SQL)
             .bind::<BigInt, _>(practice.0)
             .bind::<Array<BigInt>, _>(&ids)
             .bind::<Nullable<Bool>, _>(bookable)
             .bind::<Array<Text>, _>(&audiences)
             .bind::<Nullable<BigInt>, _>(actor.user.map(|u| u.0))
             .bind::<Text, _>(&actor.name)
-            .execute(conn)?;
+            .load(conn)?;
+        let undo = (!changed.is_empty()).then(|| {
+            Undo::Slots(
+                changed
+                    .iter()
+                    .map(|c| SlotUndo {
+                        id: SlotId(c.id),
+                        version: c.version,
+                        gpc_bookable: c.old_bookable,
+                        audiences: c.old_audiences.clone(),
+                    })
+                    .collect(),
+            )
+        });
         Ok(BulkOutcome {
             matched: selected.len(),
-            changed,
+            changed: changed.len(),
+            skipped: refused,
+            fingerprint,
+            undo,
         })
     })
 }

@@ -7,8 +7,8 @@
 //! overview counts and the week view take it from [`query::explain_between`].
 //!
 //! One file a job: [`schedule`] (a schedule's settings), [`slot`] (one slot's), [`bulk`] (many
-//! slots at once), [`overview`] (the schedules list's counts) and [`history`] (reading the change
-//! log back for the Audit log page).
+//! slots at once), [`overview`] (the schedules list's counts), [`history`] (reading the change
+//! log back for the Audit log page) and [`undo`] (restoring what a save replaced).
 
 use diesel::result::{DatabaseErrorKind, Error as DbError};
 
@@ -19,12 +19,19 @@ mod history;
 mod overview;
 mod schedule;
 mod slot;
+mod undo;
 
-pub use bulk::{BulkOutcome, SlotSelection, bulk_update_slots};
+pub use bulk::{
+    BulkOptions, BulkOutcome, RefusedSlot, SlotSelection, bulk_update_slots, bulk_update_slots_with,
+};
 pub use history::{AuditEntry, AuditFilter, audit_entries};
-pub use overview::{ScheduleOverview, depends_on_consumer, exposed_to_someone, schedule_overview};
+pub use overview::{
+    OWN_SETTING_DAYS, ScheduleOverview, depends_on_consumer, exposed_to_someone, own_settings,
+    schedule_overview,
+};
 pub use schedule::{ScheduleRecord, ScheduleSettings, schedule, schedule_names, update_schedule};
 pub use slot::{SlotBookability, SlotRecord, slot, slot_types, slots_between, update_slot};
+pub use undo::{ScheduleState, SlotUndo, Undo, undo};
 
 #[derive(Debug, thiserror::Error)]
 pub enum EditError {
@@ -39,9 +46,14 @@ pub enum EditError {
     Refused(Refusal),
     #[error(
         "{count} of the selected slots can't be made GP Connect bookable, so none was changed: \
-         {reason}. Leave them out of the choice (by schedule, slot type or time) and try again"
+         {reason}. Leave them out of the choice (by schedule, slot type or time), or apply the \
+         change to the others and skip these"
     )]
-    RefusedSlots { reason: Refusal, count: usize },
+    RefusedSlots {
+        reason: Refusal,
+        count: usize,
+        slots: Vec<bulk::RefusedSlot>,
+    },
     #[error("{0}")]
     Invalid(String),
     #[error(transparent)]

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Days, NaiveDate, Utc};
 use diesel::prelude::*;
 
 use serde::Serialize;
@@ -37,6 +37,35 @@ pub struct ScheduleOverview {
     pub free: usize,
     /// Free slots in the window some consumer would be offered.
     pub exposed: usize,
+    /// Slots from the window's start on (up to [`OWN_SETTING_DAYS`]) with a setting of their
+    /// own, which the schedule's doesn't reach.
+    pub own_setting: usize,
+}
+
+/// How far ahead [`own_settings`] counts: a bulk edit's longest reach.
+pub const OWN_SETTING_DAYS: u64 = super::SlotSelection::MAX_DAYS as u64;
+
+/// Per schedule, its slots starting in [`OWN_SETTING_DAYS`] local days from `first_day` that
+/// have a setting of their own (they don't follow the schedule).
+pub fn own_settings(
+    conn: &mut PgConnection,
+    practice: PracticeId,
+    first_day: NaiveDate,
+) -> QueryResult<HashMap<ScheduleId, usize>> {
+    let from = query::local_midnight(first_day);
+    let to = query::local_midnight(first_day + Days::new(OWN_SETTING_DAYS));
+    let rows: Vec<(ScheduleId, i64)> = slots::table
+        .filter(slots::practice_id.eq(practice))
+        .filter(slots::gpc_bookable.is_not_null())
+        .filter(slots::start_at.ge(from))
+        .filter(slots::start_at.lt(to))
+        .group_by(slots::schedule_id)
+        .select((slots::schedule_id, diesel::dsl::count_star()))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(s, n)| (s, usize::try_from(n).unwrap_or(0)))
+        .collect())
 }
 
 /// Every schedule of a practice with its free and exposed slot counts for [from, to), exposed
@@ -78,6 +107,11 @@ pub fn schedule_overview(
             .into_iter()
             .map(|e| (e.slot_id, exposed_to_someone(&e)))
             .collect();
+    let own = own_settings(
+        conn,
+        practice,
+        from.with_timezone(&chrono_tz::Europe::London).date_naive(),
+    )?;
     let mut counts: HashMap<ScheduleId, (usize, usize)> = HashMap::new();
     for (slot, schedule, status) in in_window {
         let entry = counts.entry(schedule).or_default();
@@ -99,12 +133,14 @@ pub fn schedule_overview(
                     .join(" ")
             });
             let (free, exposed) = counts.get(&schedule.id).copied().unwrap_or_default();
+            let own_setting = own.get(&schedule.id).copied().unwrap_or_default();
             ScheduleOverview {
                 schedule,
                 location,
                 practitioner,
                 free,
                 exposed,
+                own_setting,
             }
         })
         .collect())

@@ -7,7 +7,7 @@ use diesel::sql_types::{BigInt, Bool, Nullable, Text};
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::EditError;
+use super::{EditError, ScheduleState, Undo};
 use crate::availability::codes::{DeliveryChannel, PractitionerRole};
 use crate::availability::rules::{Bookability, Exposable, Refusal, check_can_be_bookable};
 use crate::change_log::{self, Actor, Change};
@@ -80,7 +80,7 @@ pub fn schedule(
 }
 
 /// Sets a schedule's bookability, role, channel and type, if `expected_version` is still its
-/// version. Returns the schedule as saved.
+/// version. Returns the schedule as saved and what it replaced (None: nothing changed).
 pub fn update_schedule(
     conn: &mut PgConnection,
     actor: &Actor,
@@ -88,7 +88,7 @@ pub fn update_schedule(
     id: ScheduleId,
     expected_version: i32,
     settings: &ScheduleSettings,
-) -> Result<ScheduleRecord, EditError> {
+) -> Result<(ScheduleRecord, Option<Undo>), EditError> {
     conn.transaction(|conn| {
         let before: ScheduleRecord = schedules::table
             .filter(schedules::id.eq(id))
@@ -130,7 +130,7 @@ pub fn update_schedule(
             && before.delivery_channel.as_deref() == channel
             && before.schedule_type == settings.schedule_type;
         if unchanged {
-            return Ok(before);
+            return Ok((before, None));
         }
         let after: ScheduleRecord = diesel::update(schedules::table.find(id))
             .set((
@@ -150,7 +150,12 @@ pub fn update_schedule(
                 .before(before.audit_state())
                 .after(after.audit_state()),
         )?;
-        Ok(after)
+        let undo = Undo::Schedule {
+            id,
+            version: after.version,
+            before: ScheduleState::of(&before),
+        };
+        Ok((after, Some(undo)))
     })
 }
 

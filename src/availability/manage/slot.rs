@@ -9,7 +9,7 @@ use diesel::sql_types::{Array, BigInt, Bool, Int4, Nullable, Text, Timestamptz};
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::{EditError, ScheduleRecord};
+use super::{EditError, ScheduleRecord, SlotUndo, Undo};
 use crate::availability::codes::DeliveryChannel;
 use crate::availability::rules::{Bookability, Exposable, check_can_be_bookable};
 use crate::change_log::{self, Actor, Change};
@@ -124,7 +124,7 @@ fn slot_audit_state(bookable: Option<bool>, audiences: &Audiences, v: i32) -> Va
 }
 
 /// Sets one slot's own bookability (or makes it follow its schedule again), if
-/// `expected_version` is still its version.
+/// `expected_version` is still its version. Returns what it replaced (None: nothing changed).
 pub fn update_slot(
     conn: &mut PgConnection,
     actor: &Actor,
@@ -132,7 +132,7 @@ pub fn update_slot(
     id: SlotId,
     expected_version: i32,
     setting: &SlotBookability,
-) -> Result<(), EditError> {
+) -> Result<Option<Undo>, EditError> {
     conn.transaction(|conn| {
         let (own, schedule): (SlotOwn, ScheduleRecord) = slots::table
             .inner_join(schedules::table)
@@ -165,7 +165,7 @@ pub fn update_slot(
         }
         let (bookable, audiences) = setting.columns();
         if (own.gpc_bookable, &own.audiences) == (bookable, &audiences) {
-            return Ok(());
+            return Ok(None);
         }
         diesel::update(slots::table.find(id))
             .set((
@@ -185,7 +185,12 @@ pub fn update_slot(
                 ))
                 .after(slot_audit_state(bookable, &audiences, own.version + 1)),
         )?;
-        Ok(())
+        Ok(Some(Undo::Slots(vec![SlotUndo {
+            id,
+            version: own.version + 1,
+            gpc_bookable: own.gpc_bookable,
+            audiences: own.audiences.tokens(),
+        }])))
     })
 }
 

@@ -12,7 +12,7 @@ use thirtyfour::prelude::*;
 
 use crate::harness::{TestApp, spawn_app};
 use crate::support::browser::{
-    BROWSERS, Browser, choose, click, fill, flash, page, set_checked, set_value, text,
+    BROWSERS, Browser, choose, click, fill, page, set_checked, set_value, text,
 };
 use crate::support::schedule_id;
 
@@ -43,6 +43,19 @@ async fn preview(
     let total = heading.split(' ').next().unwrap().parse().unwrap();
     let of_type = page(d).await.matches(&format!(">{slot_type}<")).count();
     (total, of_type)
+}
+
+/// Saves from the check page a form led to, ticking NHS 111's confirmation when it is asked
+/// for; returns the saved page's message and continues to the page after it.
+pub(super) async fn save_checked(d: &WebDriver) -> String {
+    d.query(By::Id("confirm-change")).first().await.unwrap();
+    if d.find(By::Id("nhs111_confirmed")).await.is_ok() {
+        set_checked(d, "nhs111_confirmed", true).await;
+    }
+    click(d, "confirm-change").await;
+    let message = text(d, By::Id("saved-message")).await;
+    click(d, "continue").await;
+    message
 }
 
 fn ids(conn: &mut PgConnection, monday: NaiveDate) -> (PracticeId, ScheduleId, ScheduleId, SlotId) {
@@ -119,7 +132,7 @@ async fn a_practice_manager_changes_bookability_in_the_browser() {
     set_checked(d, "who-gp-practice", false).await;
     fill(d, "who_ods", "").await;
     click(d, "save-schedule").await;
-    assert!(flash(d).await.contains("Saved Phlebotomy clinic."));
+    assert!(save_checked(d).await.contains("Saved Phlebotomy clinic."));
     assert!(exposed_count(d, hca).await > 0, "exposed once bookable");
     let row = text(d, By::Id(format!("schedule-{hca}"))).await;
     assert!(
@@ -146,7 +159,7 @@ async fn a_practice_manager_changes_bookability_in_the_browser() {
     set_checked(d, "who-gp-practice", false).await;
     fill(d, "who_ods", "Y03032").await;
     click(d, "save-slot").await;
-    assert!(flash(d).await.contains("Slot saved."));
+    assert!(save_checked(d).await.contains("Saved the slot on"));
     assert_eq!(
         text(d, By::Id("slot-audience")).await,
         "Y03032 (this slot's own setting)"
@@ -210,7 +223,7 @@ async fn a_practice_manager_changes_bookability_in_the_browser() {
     set_checked(d, "weekday-tue", true).await;
     click(d, "setting-no").await;
     click(d, "save-bulk").await;
-    let saved = flash(d).await;
+    let saved = save_checked(d).await;
     assert!(
         saved.contains("Bulk edit saved: 24 of the 24 matching slots changed."),
         "{saved}"

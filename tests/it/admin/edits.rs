@@ -164,31 +164,34 @@ async fn a_bulk_edit_is_all_or_nothing_with_one_audit_row_per_slot_changed() {
 
     // Wednesday mornings from 09:00 of schedule OPEN, with a slot type: only those change.
     let open = schedule_id(conn, fx.a, "OPEN");
-    let (status, headers, _) = session
-        .post(
-            &path,
-            &[
-                ("csrf_token", &token),
-                ("schedule", &open.to_string()),
-                ("first_day", "2026-06-08"),
-                ("last_day", "2026-06-14"),
-                ("weekdays", "wed"),
-                ("from_time", "09:00"),
-                ("until_time", "12:00"),
-                ("slot_type", "Routine appointment"),
-                ("setting", "yes"),
-                ("who", "chosen"),
-                ("who_ods", "B82617"),
-            ],
-        )
-        .await;
+    let open_id = open.to_string();
+    let mut form = vec![
+        ("csrf_token", token.as_str()),
+        ("schedule", &open_id),
+        ("first_day", "2026-06-08"),
+        ("last_day", "2026-06-14"),
+        ("weekdays", "wed"),
+        ("from_time", "09:00"),
+        ("until_time", "12:00"),
+        ("slot_type", "Routine appointment"),
+        ("setting", "yes"),
+        ("who", "chosen"),
+        ("who_ods", "B82617"),
+    ];
+    // First the check page, which changes nothing; then saved from it.
+    let (status, _, check) = session.post(&path, &form).await;
+    assert_eq!(status, StatusCode::OK, "{check}");
+    assert!(check.contains("The choice matches 4 slots; 4 of them will change."));
+    assert_eq!(states(conn), before);
+    let fingerprint = hidden(&check, "fingerprint");
+    form.extend([
+        ("fingerprint", fingerprint.as_str()),
+        ("step", "confirm"),
+        ("nhs111_confirmed", "yes"),
+    ]);
+    let (status, headers, _) = session.post(&path, &form).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
-    assert!(
-        headers[LOCATION]
-            .to_str()
-            .unwrap()
-            .contains("week=2026-06-08")
-    );
+    assert_eq!(headers[LOCATION], "/practices/A20047/saved");
     // open-free 09:00, open-busy 09:15, open-override-off 09:45, open-override-ods 10:00 match;
     // open-notype has no slot type; open-early starts 08:50.
     let changed = [
@@ -218,12 +221,12 @@ async fn a_bulk_edit_is_all_or_nothing_with_one_audit_row_per_slot_changed() {
         .get_result(conn)
         .unwrap();
     assert_eq!(bulk_rows, changed.len() as i64);
-    let (_, week) = session
-        .get(&format!(
-            "/practices/{PRACTICE_A}/week?week=2026-06-08&schedule={open}"
-        ))
-        .await;
-    assert!(week.contains("Bulk edit saved: 4 of the 4 matching slots changed."));
+    let (_, saved) = session.get("/practices/A20047/saved").await;
+    assert!(saved.contains("Bulk edit saved: 4 of the 4 matching slots changed."));
+    assert!(
+        saved.contains("week=2026-06-08"),
+        "continues to the week edited"
+    );
 }
 
 #[actix_web::test]

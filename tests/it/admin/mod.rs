@@ -5,8 +5,10 @@
 
 mod appointments_page;
 mod e2e;
+mod e2e_tasks;
 mod edits;
 mod hardening;
+mod impact;
 mod isolation;
 mod passwords;
 mod practice_systems;
@@ -36,7 +38,7 @@ fn hidden_version(html: &str) -> String {
 }
 
 /// Posts `fields` to `path` with the CSRF token and the record's version of `page`, the form as
-/// it was loaded.
+/// it was loaded, confirmed as from its check page.
 async fn save(
     session: &Session,
     path: &str,
@@ -47,6 +49,8 @@ async fn save(
     let mut form = vec![
         ("csrf_token", token.as_str()),
         ("version", version.as_str()),
+        ("step", "confirm"),
+        ("nhs111_confirmed", "yes"),
     ];
     form.extend_from_slice(fields);
     session.post(path, &form).await
@@ -126,5 +130,8 @@ fn schedule_form<'a>(
         ("practitioner_role", "R0260"),
         ("delivery_channel", "In-person"),
         ("schedule_type", "GP morning surgery"),
+        // Saved at once, as confirmed on its check page (tests/it/admin/impact.rs has the page).
+        ("step", "confirm"),
+        ("nhs111_confirmed", "yes"),
     ]
 }

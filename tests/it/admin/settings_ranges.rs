@@ -67,7 +67,14 @@ async fn a_booking_window_of_3_000_000_days_is_refused_on_the_form_and_the_pages
 
     // 365 days is the most, and saves.
     let (status, _, _) = session
-        .post(&path, &[("csrf_token", &token), ("from_days", "365")])
+        .post(
+            &path,
+            &[
+                ("csrf_token", &token),
+                ("from_days", "365"),
+                ("step", "confirm"),
+            ],
+        )
         .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert_eq!(window(&mut app.conn(), open.0), (Some(365), None));

@@ -84,22 +84,58 @@ async fn a_manager_creates_a_group_gives_it_a_schedule_and_its_members_see_the_s
         .id
         .to_string();
     let ods_schedule = m.schedule("ODS");
-    let path = format!("/practices/A20047/schedules/{ods_schedule}/sharing");
+    // The group becomes an audience on the schedule's own "Who can book?" (the sharing page
+    // no longer asks it again).
+    let (_, form) = m
+        .get(&format!("/practices/A20047/schedules/{ods_schedule}"))
+        .await;
+    let version = crate::support::web::hidden(&form, "version");
     let (status, _) = m
         .post(
-            &path,
+            &format!("/practices/A20047/schedules/{ods_schedule}"),
             &[
-                ("groups", &group),
-                ("from_days", "300"),
-                ("until_minutes", ""),
+                ("version", &version),
+                ("bookable", "yes"),
+                ("who", "chosen"),
+                ("who_ods", "Y03032"),
+                ("who_groups", &group),
+                ("practitioner_role", "R0620"),
+                ("delivery_channel", "In-person"),
+                ("schedule_type", "ODS session"),
+                ("step", "confirm"),
             ],
         )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert!(
+        !m.get("/practices/A20047/sharing")
+            .await
+            .1
+            .contains("name=\"groups\""),
+        "no group checkboxes repeating \"Who can book?\""
+    );
+    // The booking window goes through its check page first.
+    let path = format!("/practices/A20047/schedules/{ods_schedule}/sharing");
+    let window = [("from_days", "300"), ("until_minutes", "")];
+    let (status, check) = m.post(&path, &window).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        check.contains("Check the booking window of ODS session"),
+        "{check}"
+    );
+    assert_eq!(
+        m.audit_rows(),
+        before + 2,
+        "nothing saved by the check page"
+    );
+    let (status, _) = m
+        .post(&path, &[window[0], window[1], ("step", "confirm")])
         .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert_eq!(
         m.audit_rows(),
         before + 3,
-        "one row for the groups, one for the window"
+        "one row for the schedule, one for the window"
     );
 
     let w = query::SearchWindow::local_days(day(2026, 6, 10), day(2026, 6, 10)).unwrap();
@@ -171,6 +207,7 @@ async fn limits_are_added_and_removed_and_bad_input_changes_nothing() {
                 ("limit_org_type", "urgent-care"),
                 ("limit_period", "week"),
                 ("limit_max", "5"),
+                ("step", "confirm"),
             ],
         )
         .await;
@@ -182,7 +219,10 @@ async fn limits_are_added_and_removed_and_bad_input_changes_nothing() {
     );
     let limit = limits::list(&mut m.app.conn(), m.f.a).unwrap()[0].id;
     let (status, _) = m
-        .post(&format!("/practices/A20047/limits/{limit}/delete"), &[])
+        .post(
+            &format!("/practices/A20047/limits/{limit}/delete"),
+            &[("step", "confirm")],
+        )
         .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert_eq!((count(), m.audit_rows()), (0, before + 2));
@@ -217,12 +257,8 @@ async fn sharing_rules_are_isolated_per_practice_and_read_only_for_viewers() {
             vec![("group_name", "Mine now"), ("group_members", "C81001")],
         ),
         (
-            "/practices/A20047/groups".to_owned(),
-            vec![
-                ("group_id", b_group.as_str()),
-                ("group_name", "Mine now"),
-                ("group_members", "C81001"),
-            ],
+            format!("/practices/A20047/groups/{b_group}/members"),
+            vec![("ods_code", "C81001"), ("step", "confirm")],
         ),
         (
             format!("/practices/A20047/schedules/{b_schedule}/sharing"),

@@ -106,6 +106,7 @@ fn the_cached_report_equals_the_report_from_scratch_after_every_kind_of_change()
                 from_time: None,
                 until_time: None,
                 slot_type: None,
+                no_slot_type: false,
             },
             &SlotBookability::Own(Bookability {
                 bookable: false,
