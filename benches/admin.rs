@@ -178,6 +178,7 @@ fn admin(c: &mut Criterion) {
         from_time: None,
         until_time: None,
         slot_type: Some("Routine GP appointment".into()),
+        no_slot_type: false,
     };
     let settings = [
         SlotBookability::Own(Bookability {

@@ -118,6 +118,7 @@ fn reports(c: &mut Criterion) {
         // Its last slot of the day (13:30 in March) has no slot type, so it can't be bookable.
         until_time: Some(NaiveTime::from_hms_opt(13, 30, 0).unwrap()),
         slot_type: None,
+        no_slot_type: false,
     };
     let settings = [
         SlotBookability::Own(Bookability {
