@@ -7,6 +7,7 @@ use actix_web::middleware::Next;
 use actix_web::{HttpResponse, ResponseError};
 use askama::Template;
 
+use super::view::Layout;
 use crate::availability::manage::EditError;
 
 #[derive(Debug, thiserror::Error)]
@@ -81,17 +82,36 @@ impl From<EditError> for AdminError {
     }
 }
 
+/// An error page, in the admin layout without the practice menu (it is answered without the
+/// request's session).
 #[derive(Template)]
 #[template(path = "admin/error.html")]
 struct ErrorPage<'a> {
-    title: &'a str,
+    layout: Layout,
+    heading: &'a str,
     message: &'a str,
 }
 
 pub fn render_error_page(title: &str, message: &str) -> String {
-    ErrorPage { title, message }
-        .render()
-        .unwrap_or_else(|_| title.to_owned())
+    ErrorPage {
+        layout: Layout {
+            title: title.to_owned(),
+            user: None,
+            csrf: String::new(),
+            practice: None,
+            flash: None,
+        },
+        heading: title,
+        message,
+    }
+    .render()
+    .unwrap_or_else(|_| title.to_owned())
+}
+
+/// What the admin scope answers for a path it has no page at, and for a path whose id is not
+/// a number: the styled "Page not found".
+pub async fn not_found() -> Result<HttpResponse, AdminError> {
+    Err(AdminError::NotFound)
 }
 
 impl ResponseError for AdminError {

@@ -5,7 +5,7 @@ use std::future::Future;
 use std::pin::Pin;
 
 use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, error, web};
-use chrono::{NaiveDate, NaiveTime};
+use chrono::{Datelike, NaiveDate, NaiveTime};
 use serde::de::{Deserialize, DeserializeOwned, Deserializer};
 
 use crate::availability::codes::OdsCode;
@@ -140,6 +140,113 @@ pub fn date(
     }
 }
 
+/// A date in the NHS.UK date input pattern: day, month and year fields (`FIELD_day`,
+/// `FIELD_month`, `FIELD_year`; the day's input has the id `FIELD`, where the error summary
+/// links), shown again as typed when it is wrong. A link may give the date as `FIELD=2026-11-24`.
+pub struct DateInput {
+    pub field: &'static str,
+    pub day: String,
+    pub month: String,
+    pub year: String,
+}
+
+impl DateInput {
+    /// The fields showing `date`.
+    pub fn of(field: &'static str, date: NaiveDate) -> DateInput {
+        DateInput {
+            field,
+            day: date.day().to_string(),
+            month: date.month().to_string(),
+            year: date.year().to_string(),
+        }
+    }
+
+    /// Blank fields.
+    pub fn blank(field: &'static str) -> DateInput {
+        DateInput {
+            field,
+            day: String::new(),
+            month: String::new(),
+            year: String::new(),
+        }
+    }
+
+    /// What was sent: the three fields, else the date of a link; None when neither was.
+    pub fn sent(
+        field: &'static str,
+        iso: Option<&str>,
+        [day, month, year]: [Option<&str>; 3],
+    ) -> Option<DateInput> {
+        if day.is_some() || month.is_some() || year.is_some() {
+            let v = |s: Option<&str>| s.unwrap_or_default().trim().to_owned();
+            return Some(DateInput {
+                field,
+                day: v(day),
+                month: v(month),
+                year: v(year),
+            });
+        }
+        let iso = iso.map(str::trim)?;
+        Some(match NaiveDate::parse_from_str(iso, "%Y-%m-%d") {
+            Ok(d) => DateInput::of(field, d),
+            // Shown as sent, in the day field, with the error.
+            Err(_) => DateInput {
+                field,
+                day: iso.to_owned(),
+                month: String::new(),
+                year: String::new(),
+            },
+        })
+    }
+
+    /// The date of an optional filter: None, without an error, when all three are blank.
+    pub fn parse_optional(&self, label: &str, errors: &mut Errors) -> Option<NaiveDate> {
+        if [&self.day, &self.month, &self.year]
+            .iter()
+            .all(|p| p.is_empty())
+        {
+            return None;
+        }
+        self.parse(label, errors)
+    }
+
+    /// The date, or the NHS.UK pattern's error ("Enter the first day", "… must be a real date").
+    pub fn parse(&self, label: &str, errors: &mut Errors) -> Option<NaiveDate> {
+        let parts = [&self.day, &self.month, &self.year];
+        if parts.iter().all(|p| p.is_empty()) {
+            errors.add(self.field, format!("Enter the {label}"));
+            return None;
+        }
+        let missing: Vec<&str> = ["day", "month", "year"]
+            .into_iter()
+            .zip(parts)
+            .filter(|(_, p)| p.is_empty())
+            .map(|(name, _)| name)
+            .collect();
+        if !missing.is_empty() {
+            errors.add(
+                self.field,
+                format!("The {label} must include a {}", missing.join(" and a ")),
+            );
+            return None;
+        }
+        let number = |p: &str| p.parse::<u32>().ok();
+        let date = match (number(&self.day), number(&self.month), number(&self.year)) {
+            (Some(d), Some(m), Some(y)) if (1000..=9999).contains(&y) => {
+                NaiveDate::from_ymd_opt(y as i32, m, d)
+            }
+            _ => None,
+        };
+        if date.is_none() {
+            errors.add(
+                self.field,
+                format!("The {label} must be a real date, for example 24 11 2026"),
+            );
+        }
+        date
+    }
+}
+
 pub fn optional_time(
     value: &str,
     field: &'static str,
@@ -205,6 +312,43 @@ mod tests {
         let refused = Form::<Sample>::from_request(&req, &mut payload).await;
         let status = refused.err().unwrap().as_response_error().status_code();
         assert_eq!(status, actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    }
+
+    #[test]
+    fn dates_are_read_from_day_month_and_year_or_from_a_link() {
+        let mut errors = Errors::default();
+        let sent = DateInput::sent("from", None, [Some(" 8 "), Some("12"), Some("2026")]).unwrap();
+        assert_eq!(
+            sent.parse("first day", &mut errors),
+            NaiveDate::from_ymd_opt(2026, 12, 8)
+        );
+        let link = DateInput::sent("from", Some("2026-12-08"), [None; 3]).unwrap();
+        assert_eq!((link.day.as_str(), link.month.as_str()), ("8", "12"));
+        assert!(errors.is_empty());
+        assert!(DateInput::sent("from", None, [None; 3]).is_none());
+
+        let wrong = DateInput::sent("from", None, [Some("31"), Some("2"), Some("2026")]).unwrap();
+        assert_eq!(wrong.parse("first day", &mut errors), None);
+        assert_eq!(
+            errors.get("from"),
+            Some("The first day must be a real date, for example 24 11 2026")
+        );
+        let mut errors = Errors::default();
+        let part = DateInput::sent("to", None, [Some("8"), Some(""), None]).unwrap();
+        assert_eq!(part.parse("last day", &mut errors), None);
+        assert_eq!(
+            errors.get("to"),
+            Some("The last day must include a month and a year")
+        );
+        let mut errors = Errors::default();
+        let blank = DateInput::sent("to", None, [Some(""), Some(""), Some("")]).unwrap();
+        assert_eq!(blank.parse("last day", &mut errors), None);
+        assert_eq!(errors.get("to"), Some("Enter the last day"));
+        let mut errors = Errors::default();
+        let bad_link = DateInput::sent("to", Some("2026-13-45"), [None; 3]).unwrap();
+        assert_eq!(bad_link.day, "2026-13-45");
+        assert_eq!(bad_link.parse("last day", &mut errors), None);
+        assert!(errors.has("to"));
     }
 
     #[test]

@@ -76,6 +76,8 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: &AppState) {
             .wrap(sessions)
             .wrap(security::headers(settings))
             .wrap(middleware::from_fn(error::unavailable_guard))
+            .app_data(web::PathConfig::default().error_handler(|_, _| AdminError::NotFound.into()))
+            .default_service(web::to(error::not_found))
             // Before the practice pages, whose `/practices/{ods}` scope would take the reports.
             .configure(crate::reports::web::routes)
             .configure(pages::routes),

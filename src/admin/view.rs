@@ -41,10 +41,23 @@ impl PracticeNav {
 
 /// A rendered page with its status.
 pub fn html(status: StatusCode, page: &impl Template) -> Result<HttpResponse, AdminError> {
-    let body = page.render()?;
+    let body = error_title(page.render()?);
     Ok(HttpResponse::build(status)
         .content_type("text/html; charset=utf-8")
         .body(body))
+}
+
+/// The id of the error summary (`error_summary.html`), which a page shows when a form has errors.
+const ERROR_SUMMARY: &str = r#"id="error-summary""#;
+
+/// The NHS.UK error pattern's title: a page that shows an error summary has a title starting
+/// "Error: ", whichever page and template it is, so screen readers announce it first.
+fn error_title(body: String) -> String {
+    if body.contains(ERROR_SUMMARY) && !body.contains("<title>Error: ") {
+        body.replacen("<title>", "<title>Error: ", 1)
+    } else {
+        body
+    }
 }
 
 /// The session key of the one-off message shown by the next page.
@@ -84,6 +97,20 @@ pub fn local_time(t: &DateTime<Utc>) -> String {
     t.with_timezone(&London).format("%H:%M").to_string()
 }
 
+/// "Tue 24 Nov 08:30": a slot, as a manager knows it.
+pub fn local_day_time(t: &DateTime<Utc>) -> String {
+    t.with_timezone(&London)
+        .format("%a %-d %b %H:%M")
+        .to_string()
+}
+
+/// "Tue 24 Nov 2026 08:30": when something happened.
+pub fn local_when(t: &DateTime<Utc>) -> String {
+    t.with_timezone(&London)
+        .format("%a %-d %b %Y %H:%M")
+        .to_string()
+}
+
 /// "24 Nov 2026 08:30:05 GMT"
 pub fn local_stamp(t: &DateTime<Utc>) -> String {
     t.with_timezone(&London)
@@ -112,6 +139,23 @@ mod tests {
         assert_eq!(local_time(&summer), "09:30");
         assert_eq!(local_day(&winter), "Tue 24 Nov 2026");
         assert_eq!(local_stamp(&summer), "10 Jun 2026 09:30:00 BST");
+        assert_eq!(local_day_time(&summer), "Wed 10 Jun 09:30");
+        assert_eq!(local_when(&winter), "Tue 24 Nov 2026 08:30");
+    }
+
+    #[test]
+    fn a_page_with_an_error_summary_has_error_in_its_title() {
+        let page = r#"<title>Users – bookable</title><div id="error-summary">"#;
+        assert_eq!(
+            error_title(page.into()),
+            r#"<title>Error: Users – bookable</title><div id="error-summary">"#
+        );
+        assert_eq!(
+            error_title(error_title(page.into())),
+            error_title(page.into())
+        );
+        let fine = "<title>Users – bookable</title>";
+        assert_eq!(error_title(fine.into()), fine);
     }
 
     #[test]

@@ -7,13 +7,12 @@ use actix_session::Session;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
-use chrono::NaiveDate;
 use serde::Deserialize;
 
 use crate::admin::access::PracticeAccess;
 use crate::admin::auth::run;
 use crate::admin::error::AdminError;
-use crate::admin::forms::Errors;
+use crate::admin::forms::{DateInput, Errors};
 use crate::admin::view::{Layout, html, local_stamp};
 use crate::fhir::interaction::Interaction;
 use crate::fhir::trail_query::{self, Outcome, TrailFilter};
@@ -26,7 +25,11 @@ const MAX_ORGANISATION: usize = 10;
 
 #[derive(Deserialize, Default)]
 pub struct TrailQuery {
+    /// A link's day (`2026-12-08`); the form sends `day_day`, `day_month`, `day_year`.
     day: Option<String>,
+    day_day: Option<String>,
+    day_month: Option<String>,
+    day_year: Option<String>,
     organisation: Option<String>,
     interaction: Option<String>,
     outcome: Option<String>,
@@ -45,7 +48,7 @@ struct Row {
 struct TrailPage {
     layout: Layout,
     ods: String,
-    day: String,
+    day: DateInput,
     organisation: String,
     interaction: String,
     outcome: String,
@@ -75,20 +78,20 @@ pub async fn gp_connect_page(
     }
     let q = q.into_inner();
     let clean = |v: &Option<String>| v.as_deref().map(str::trim).unwrap_or("").to_owned();
-    let (day, organisation, interaction, outcome) = (
-        clean(&q.day),
+    let day = DateInput::sent(
+        "day",
+        q.day.as_deref(),
+        [&q.day_day, &q.day_month, &q.day_year].map(|p| p.as_deref()),
+    )
+    .unwrap_or_else(|| DateInput::blank("day"));
+    let (organisation, interaction, outcome) = (
         clean(&q.organisation),
         clean(&q.interaction),
         clean(&q.outcome),
     );
     let mut errors = Errors::default();
     let mut filter = TrailFilter::default();
-    if !day.is_empty() {
-        match NaiveDate::parse_from_str(&day, "%Y-%m-%d") {
-            Ok(d) => filter.day = Some(d),
-            Err(_) => errors.add("day", "Enter a real date, like 2026-11-24"),
-        }
-    }
+    filter.day = day.parse_optional("day", &mut errors);
     if organisation.chars().count() > MAX_ORGANISATION {
         errors.add(
             "organisation",

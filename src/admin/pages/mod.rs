@@ -13,7 +13,9 @@ mod bulk;
 mod check;
 mod gp_connect;
 mod groups;
+mod how_sharing_works;
 mod index;
+mod looking;
 mod preview;
 mod registrations;
 mod schedules;
@@ -60,6 +62,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route("/saved", web::get().to(check::saved_view))
                 .route("/undo", web::post().to(check::undo_save))
                 .route("/preview", web::get().to(preview::preview_page))
+                .route(
+                    "/how-sharing-works",
+                    web::get().to(how_sharing_works::how_sharing_works_page),
+                )
                 .route("/audit", web::get().to(audit::audit_page))
                 .route("/gp-connect", web::get().to(gp_connect::gp_connect_page))
                 .route(
@@ -72,7 +78,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 )
                 .configure(sharing::routes)
                 .configure(groups::routes)
-                .configure(users::routes),
+                .configure(users::routes)
+                .default_service(web::to(crate::admin::error::not_found)),
         );
 }
 

@@ -111,8 +111,8 @@ async fn every_change_leaves_exactly_one_audit_row() {
     let (_, log) = session
         .get(&format!("/practices/{PRACTICE_A}/audit?entity=slot"))
         .await;
-    assert!(log.contains(&format!("slot {slot}")));
-    assert!(!log.contains(&format!("schedule {open}")));
+    assert!(log.contains(&format!("data-record=\"slot-{slot}\"")));
+    assert!(!log.contains(&format!("data-record=\"schedule-{open}\"")));
     assert!(log.contains("Y03032"));
 }
 

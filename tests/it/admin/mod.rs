@@ -3,6 +3,7 @@
 //! rules, and end to end in a browser. The rows and forms the files share are here; the
 //! client and sign-in are `crate::support::web`.
 
+mod accessibility;
 mod appointments_page;
 mod e2e;
 mod e2e_tasks;

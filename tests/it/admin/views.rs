@@ -79,7 +79,7 @@ async fn the_audit_log_filters_by_record_action_person_and_day() {
         .with_timezone(&chrono_tz::Europe::London)
         .date_naive();
     let tomorrow = today.succ_opt().unwrap();
-    let row = format!("slot {slot}");
+    let row = format!("data-record=\"slot-{slot}\"");
     let audit = |q: String| {
         let session = &session;
         async move {
@@ -131,7 +131,7 @@ async fn the_week_view_shows_uk_local_times_exposure_and_why_hidden() {
     assert!(free.contains("09:00–09:15"), "{free}");
     assert!(free.contains("data-exposed=\"true\""));
     assert!(free.contains("Any organisation using GP Connect"));
-    assert!(free.contains("Visible"));
+    assert!(free.contains("Can book"));
     let ods = row("open-override-ods");
     assert!(
         ods.contains("A11111") && ods.contains("(own setting)"),

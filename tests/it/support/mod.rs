@@ -1,6 +1,7 @@
 //! Helpers shared by the test modules: the admin UI's test client and sign-in ([`web`]), the
 //! headless browser ([`browser`]), and lookups of the fixture's rows.
 
+pub mod axe;
 pub mod browser;
 pub mod web;
 
