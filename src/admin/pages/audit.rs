@@ -42,6 +42,9 @@ pub struct AuditQuery {
     to_year: Option<String>,
 }
 
+/// A change's fields in words: (field, before, after).
+type Changes = Vec<(String, String, String)>;
+
 /// One change, or one bulk edit (its slots in `items`), as the page lists it.
 struct AuditLine {
     when: String,
@@ -53,7 +56,7 @@ struct AuditLine {
     key: String,
     changes: Vec<(String, String, String)>,
     /// A bulk edit's slots (key, record, change).
-    items: Vec<(String, String, Vec<(String, String, String)>)>,
+    items: Vec<(String, String, Changes)>,
 }
 
 #[derive(Template)]

@@ -90,8 +90,10 @@ pub async fn gp_connect_page(
         clean(&q.outcome),
     );
     let mut errors = Errors::default();
-    let mut filter = TrailFilter::default();
-    filter.day = day.parse_optional("day", &mut errors);
+    let mut filter = TrailFilter {
+        day: day.parse_optional("day", &mut errors),
+        ..TrailFilter::default()
+    };
     if organisation.chars().count() > MAX_ORGANISATION {
         errors.add(
             "organisation",
