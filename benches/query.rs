@@ -1,6 +1,7 @@
 //! The query module against the raw SQL filter it stands for, on the synthetic data set
 //! (200 practices × 26 weeks ≈ 6 million slots under `cargo bench`; a small set when
-//! `cargo test --all-targets` runs this once as a test).
+//! `cargo test --all-targets` runs this once as a test); then the same searches at a practice
+//! with 50,000 past bookings in force and at one without (issue 15).
 //!
 //! cargo bench --bench query
 
@@ -154,8 +155,78 @@ fn slot_search(c: &mut Criterion) {
         b.iter(|| query::free_slots(&mut conn, practice, &window, &consumer, now).unwrap())
     });
     group.finish();
+
+    history(c, &mut conn, practices);
     drop(conn);
     drop(pg);
+}
+
+/// Issue 15 item 1: a practice with a long history (past bookings still in force, never
+/// released, by urgent-care organisations that its 40-a-day limit counts) searched as fast as
+/// one without. Two practices of the same shape, after the groups, limits and windows above:
+/// one gets the history, the other none; each search is timed on both, back to back.
+fn history(c: &mut Criterion, conn: &mut PgConnection, practices: i32) {
+    let full = std::env::args().any(|a| a == "--bench");
+    let past = if full { 50_000 } else { 500 };
+    let mut practice = |n: i32| {
+        let ods = OdsCode::parse(&synthetic::practice_ods(n)).unwrap();
+        bookable::practice::by_ods(conn, &ods).unwrap().unwrap().id
+    };
+    let (with_history, without) = (practice(practices / 2), practice(practices / 2 + 1));
+    // One slot every 20 minutes before the data set (2 March 2026), each booked and never
+    // released.
+    diesel::sql_query(
+        "INSERT INTO slots (practice_id, schedule_id, external_id, start_at, end_at, status, slot_type)
+         SELECT sc.practice_id, sc.id, 'H-' || n,
+                '2026-03-02'::timestamptz - make_interval(mins => 20 * n),
+                '2026-03-02'::timestamptz - make_interval(mins => 20 * n - 15), 'busy', 'Slot type 0'
+         FROM schedules sc, generate_series(1, $2) n
+         WHERE sc.practice_id = $1 AND sc.external_id = 'S0'",
+    )
+    .bind::<BigInt, _>(with_history.0)
+    .bind::<diesel::sql_types::Integer, _>(past)
+    .execute(conn)
+    .unwrap();
+    diesel::sql_query(
+        "INSERT INTO bookings (practice_id, slot_id, booked_by_ods, booked_by_org_type, booked_at)
+         SELECT practice_id, id, 'NLO' || (id % 90 + 10), 'urgent-care', start_at - interval '1 day'
+         FROM slots WHERE practice_id = $1 AND external_id LIKE 'H-%'",
+    )
+    .bind::<BigInt, _>(with_history.0)
+    .execute(conn)
+    .unwrap();
+    diesel::sql_query("ANALYZE").execute(conn).unwrap();
+    let consumer = Consumer::new(Some("urgent-care"), Some(OdsCode::parse("Y03032").unwrap()));
+    let now = query::local_midnight(NaiveDate::from_ymd_opt(2026, 3, 10).unwrap());
+    let day = |d| NaiveDate::from_ymd_opt(2026, 3, d).unwrap();
+    let mut group = c.benchmark_group("slot_search_with_history");
+    for (name, window) in [
+        (
+            "3_days",
+            SearchWindow::local_days(day(17), day(19)).unwrap(),
+        ),
+        (
+            "14_days",
+            SearchWindow::local_days(day(16), day(29)).unwrap(),
+        ),
+    ] {
+        let count = |conn: &mut PgConnection, p| {
+            query::free_slots(conn, p, &window, &consumer, now)
+                .unwrap()
+                .slots
+                .len()
+        };
+        let found = count(conn, with_history);
+        assert_eq!(found, count(conn, without), "the history hides nothing");
+        eprintln!("{name}: {found} slots, {past} past bookings in force at one practice");
+        group.bench_function(format!("{name}_without_history"), |b| {
+            b.iter(|| query::free_slots(conn, without, &window, &consumer, now).unwrap())
+        });
+        group.bench_function(format!("{name}_with_{past}_past_bookings"), |b| {
+            b.iter(|| query::free_slots(conn, with_history, &window, &consumer, now).unwrap())
+        });
+    }
+    group.finish();
 }
 
 criterion_group!(benches, slot_search);

@@ -215,6 +215,7 @@ diesel::table! {
         booked_by_org_type -> Nullable<Text>,
         booked_at -> Timestamptz,
         released_at -> Nullable<Timestamptz>,
+        slot_start_at -> Timestamptz,
     }
 }
 

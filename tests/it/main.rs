@@ -10,6 +10,7 @@ mod fhir;
 mod fixture;
 mod harness;
 mod limits;
+mod limits_history;
 mod migration;
 mod ops;
 mod patients_import;

@@ -135,8 +135,9 @@ pub fn free_slots(
         .bind("window_start", Value::Timestamptz(Some(window.start())))
         .bind("window_end", Value::Timestamptz(Some(window.end())))
         .bind("slot", Value::Int8(None))
-        .bind("starting_from", Value::Timestamptz(None))
-        .bind("starting_before", Value::Timestamptz(None))
+        // The window is also the span of slot starts whose weeks' bookings limits count.
+        .bind("starting_from", Value::Timestamptz(Some(window.start())))
+        .bind("starting_before", Value::Timestamptz(Some(window.end())))
         .load(conn)?;
 
     let mut result = SlotSearchResult {

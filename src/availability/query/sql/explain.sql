@@ -1,4 +1,4 @@
--- Each slot of the practice (one slot, or those starting in [from, to)) with the codes of the
+-- Each slot of the practice (one slot, or those starting in [from, to): span's) with the codes of the
 -- rules of the rule table that hide it (and the search window's, when there is one) and the
 -- booking limits used up for it; with its audiences, the names of the groups they name and the
 -- audience tokens the consumer matches, so a message can say why none of them matched.
@@ -14,5 +14,5 @@ SELECT e.id, array_remove(ARRAY[{reasons}], NULL) AS reasons,
 FROM slot_effective e
 WHERE e.practice_id = {PRACTICE}
   AND ({SLOT} IS NULL OR e.id = {SLOT})
-  AND ({FROM} IS NULL OR (e.start_at >= {FROM} AND e.start_at < {TO}))
+  AND e.start_at >= (SELECT first_start FROM span) AND e.start_at < (SELECT after_start FROM span)
 ORDER BY e.start_at, e.id

@@ -18,6 +18,14 @@ FROM (
       AND e.start_at >= {START} AND e.start_at < {END} AND e.end_at <= {END}
       {visible}
 ) s
-LEFT JOIN locations l ON s.first AND l.id = s.location_id
-LEFT JOIN practitioners p ON s.first AND p.id = s.practitioner_id
+-- OFFSET 0 keeps each lookup a subquery of its own, so `s.first` gates it (a one-time filter)
+-- rather than filtering its result: the other rows look nothing up.
+LEFT JOIN LATERAL (
+    SELECT l.name, l.address_lines, l.postcode, l.phone FROM locations l
+    WHERE s.first AND l.id = s.location_id OFFSET 0
+) l ON true
+LEFT JOIN LATERAL (
+    SELECT p.family_name, p.given_name, p.prefix, p.sds_user_id, p.sds_role_profile_id, p.gender
+    FROM practitioners p WHERE s.first AND p.id = s.practitioner_id OFFSET 0
+) p ON true
 ORDER BY s.start_at, s.id
